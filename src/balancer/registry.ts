@@ -2,8 +2,9 @@
  * The one strategy registry, keyed by the name used in config. Adding a strategy = one file in
  * `strategies/` plus one line here.
  */
-import type { Strategy, StrategyDefinition, StrategyDeps, StrategyOptions } from './strategy.js';
+
 import { roundRobin } from './strategies/round-robin.js';
+import type { Strategy, StrategyDefinition, StrategyDeps, StrategyOptions } from './strategy.js';
 
 const definitions: readonly StrategyDefinition[] = [roundRobin];
 

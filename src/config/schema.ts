@@ -9,7 +9,11 @@ const ms = (def: number) => z.number().int().min(0).max(86_400_000).default(def)
 
 /** One upstream endpoint. */
 export const endpointSchema = z.strictObject({
-  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"'),
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"'),
   url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
   weight: z.number().int().min(1).max(1000).default(1),
   models: z.array(z.string().min(1).max(256)).min(1).optional(),

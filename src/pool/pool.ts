@@ -138,7 +138,13 @@ export class Pool {
         s.ejections += 1;
         s.ejectedUntil = patch.ejectedUntil;
         const durationMs = patch.ejectedUntil - now;
-        this.telemetry.emit('health', { endpoint: name, kind: 'ejected', healthy: false, reason, durationMs });
+        this.telemetry.emit('health', {
+          endpoint: name,
+          kind: 'ejected',
+          healthy: false,
+          reason,
+          durationMs,
+        });
       } else if (s.ejectedUntil !== 0) {
         s.ejectedUntil = 0;
         this.telemetry.emit('health', { endpoint: name, kind: 'restored', healthy: true, reason });

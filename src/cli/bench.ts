@@ -1,0 +1,5 @@
+/** `fulcrum bench` — placeholder until its issue lands. */
+export async function run(_argv: string[]): Promise<number> {
+  console.error('fulcrum bench: not implemented yet');
+  return 1;
+}

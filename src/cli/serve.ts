@@ -1,0 +1,5 @@
+/** `fulcrum serve` — placeholder until its issue lands. */
+export async function run(_argv: string[]): Promise<number> {
+  console.error('fulcrum serve: not implemented yet');
+  return 1;
+}
