@@ -3,10 +3,22 @@
  * `strategies/` plus one line here.
  */
 
+import { ipHash } from './strategies/ip-hash.js';
+import { leastConnections } from './strategies/least-connections.js';
+import { powerOfTwo } from './strategies/power-of-two.js';
+import { random } from './strategies/random.js';
 import { roundRobin } from './strategies/round-robin.js';
+import { weightedRoundRobin } from './strategies/weighted-round-robin.js';
 import type { Strategy, StrategyDefinition, StrategyDeps, StrategyOptions } from './strategy.js';
 
-const definitions: readonly StrategyDefinition[] = [roundRobin];
+const definitions: readonly StrategyDefinition[] = [
+  roundRobin,
+  weightedRoundRobin,
+  leastConnections,
+  ipHash,
+  random,
+  powerOfTwo,
+];
 
 const byName = new Map(definitions.map((d) => [d.name, d]));
 

@@ -11,6 +11,7 @@
  * Options: none.
  */
 import type { StrategyDefinition } from '../strategy.js';
+import { checkOptionKeys } from './support/options.js';
 
 export const roundRobin: StrategyDefinition = {
   name: 'round-robin',
@@ -29,8 +30,7 @@ export const roundRobin: StrategyDefinition = {
   },
 };
 
-/** Throws when a strategy that takes no options is given some. */
+/** Throws when a strategy that takes no options is given some (kept for callers; see support/options.ts). */
 export function rejectOptions(name: string, options: Readonly<Record<string, unknown>>): void {
-  const keys = Object.keys(options);
-  if (keys.length > 0) throw new Error(`strategy "${name}" takes no options (got: ${keys.join(', ')})`);
+  checkOptionKeys(name, options, []);
 }
