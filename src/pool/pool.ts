@@ -62,17 +62,18 @@ export class Pool {
   }
 
   /**
-   * Endpoints that may take a new request for `model`, minus those in `exclude` (already tried).
+   * Endpoints that may take a new request for `model` (undefined: any model), minus those in `exclude`
+   * (already tried).
    * Never ejects everything: when every healthy endpoint is passively ejected, they are all returned
    * (Envoy's panic mode) so clients get upstream errors rather than a blanket "no backend".
    */
-  eligible(model: string, exclude?: ReadonlySet<string>): Endpoint[] {
+  eligible(model: string | undefined, exclude?: ReadonlySet<string>): Endpoint[] {
     const now = this.clock.now();
     const serving: Endpoint[] = [];
     for (const e of this.#snapshot) {
       const s = e.state;
       if (!s.enabled || !s.healthy || s.cooldownUntil > now) continue;
-      if (exclude?.has(e.name) || !e.serves(model)) continue;
+      if (exclude?.has(e.name) || (model !== undefined && !e.serves(model))) continue;
       serving.push(e);
     }
     const notEjected = serving.filter((e) => e.state.ejectedUntil <= now);
@@ -80,12 +81,12 @@ export class Pool {
   }
 
   /** Explains an empty `eligible()` result. */
-  whyNoneEligible(model: string): NoEligible {
+  whyNoneEligible(model: string | undefined): NoEligible {
     const now = this.clock.now();
     let retryAt: number | undefined;
     let anyServes = false;
     for (const e of this.#snapshot) {
-      if (!e.serves(model)) continue;
+      if (model !== undefined && !e.serves(model)) continue;
       anyServes = true;
       if (!e.state.enabled || !e.state.healthy) continue;
       const back = Math.max(e.state.cooldownUntil, e.state.ejectedUntil);
