@@ -17,6 +17,16 @@ export function murmur3(key: string, seed = 0): number {
   // UTF-8 needs at most 3 bytes per UTF-16 code unit (4 per surrogate pair = 2 units).
   const need = key.length * 3;
   if (need > scratch.length) scratch = new Uint8Array(Math.max(need, scratch.length * 2));
+  // ASCII fast path (IP addresses, ring labels): the code units are the UTF-8 bytes; copying them directly
+  // is several times cheaper than TextEncoder for short strings.
+  const n = key.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) break;
+    scratch[i] = c;
+  }
+  if (i === n) return murmur3Bytes(scratch, n, seed);
   const { written } = encoder.encodeInto(key, scratch);
   return murmur3Bytes(scratch, written, seed);
 }
