@@ -1,0 +1,193 @@
+/**
+ * `fulcrum bench proxy` / `npm run bench:proxy`: what does a proxy cost? Starts three fast backends in
+ * their own process, then runs each contender (direct, NGINX, the minimal Node proxy, Fulcrum) through the
+ * same phases, one contender at a time so they never compete for the CPU, and writes the report.
+ *
+ *   node --import tsx src/bench/proxy/index.ts [options]   (see --help)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release } from 'node:os';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { findNginx, hasNginx } from '../nginx.js';
+import { BACKENDS_READY } from './backend.js';
+import { nodeModuleArgs, spawnChild, stderrTail, stopChild, waitForLine } from './child.js';
+import { CONTENDER_LABELS, type RunningContender, startContender } from './contenders.js';
+import type { LoadPhase, RequestPhaseResult, SsePhaseResult } from './loadgen.js';
+import { type MeasureContext, measurePhase, type PhaseMeasurement } from './measure.js';
+import { HELP, type Phase, type ProxyBenchOptions, parseOptions } from './options.js';
+import { loadAverage, processTree, rssBytes } from './proc-stats.js';
+import { type ContenderReport, type MachineInfo, type ProxyBenchReport, toMarkdown } from './report.js';
+import { findWrk } from './wrk.js';
+
+export type { ProxyBenchReport } from './report.js';
+
+const log = (msg: string) => console.error(`[bench:proxy] ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function versionLine(command: string | undefined, args: string[]): string {
+  if (!command) return 'not installed';
+  const out = spawnSync(command, args, { encoding: 'utf8' });
+  return `${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n')[0]!.trim() || 'unknown';
+}
+
+function machineInfo(): MachineInfo {
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    kernel: release(),
+    node: process.version,
+    nginx: versionLine(hasNginx() ? findNginx() : undefined, ['-v']),
+    wrk: versionLine(findWrk(), ['-v']).replace(/ Copyright.*/, ''),
+    loadBefore: loadAverage(),
+    loadAfter: [],
+  };
+}
+
+/** The load for one phase against `urls`. */
+function loadFor(phase: Phase, urls: string[], o: ProxyBenchOptions): LoadPhase {
+  switch (phase) {
+    case 'closed':
+      return {
+        kind: 'closed',
+        urls,
+        concurrency: o.concurrency,
+        warmupMs: o.warmupSec * 1000,
+        durationMs: o.durationSec * 1000,
+      };
+    case 'open':
+      return {
+        kind: 'open',
+        urls,
+        rate: o.rate,
+        warmupMs: o.warmupSec * 1000,
+        durationMs: o.rateDurationSec * 1000,
+      };
+    case 'sse':
+      return { kind: 'sse', urls, streams: o.streams, rampMs: o.rampSec * 1000, chunks: o.chunks };
+    case 'burst':
+      return { kind: 'sse', urls, streams: o.burstStreams, rampMs: o.burstSec * 1000, chunks: o.chunks };
+  }
+}
+
+async function runContender(
+  contender: RunningContender,
+  o: ProxyBenchOptions,
+  context: MeasureContext,
+): Promise<ContenderReport> {
+  const report: ContenderReport = {
+    name: contender.name,
+    available: true,
+    idleRssBytes: rssBytes(contender.pids()),
+    errors: {},
+  };
+  for (const phase of o.phases) {
+    log(`${contender.name}: ${phase}`);
+    try {
+      const m = await measurePhase(contender, loadFor(phase, contender.urls, o), context);
+      if (phase === 'closed' || phase === 'open') report[phase] = m as PhaseMeasurement<RequestPhaseResult>;
+      else report[phase] = m as PhaseMeasurement<SsePhaseResult>;
+      const r = m.result;
+      log(
+        r.kind === 'sse'
+          ? `  ${r.completed}/${r.streams} complete, TTFC p99 ${r.ttfc.p99?.toFixed(1)} ms`
+          : `  ${r.throughput.toFixed(0)} req/s, p99 ${r.latency.p99?.toFixed(2)} ms, ${r.errors} errors`,
+      );
+    } catch (err) {
+      report.errors[phase] = (err as Error).message.split('\n')[0];
+      log(`  failed: ${(err as Error).message}`);
+    }
+    await sleep(o.settleSec * 1000);
+  }
+  return report;
+}
+
+/** Runs the proxy bench; returns the process exit code (0 when every available contender ran every phase). */
+export async function runProxyBench(argv: string[]): Promise<number> {
+  let o: ProxyBenchOptions;
+  try {
+    const parsed = parseOptions(argv);
+    if (parsed === 'help') {
+      console.log(HELP);
+      return 0;
+    }
+    o = parsed;
+  } catch (err) {
+    console.error(`bench proxy: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (o.client === 'wrk' && !findWrk()) {
+    console.error('bench proxy: --client wrk but wrk is not installed (apt-get install wrk)');
+    return 2;
+  }
+  const context: MeasureContext = { backendPids: () => [], useWrk: o.client !== 'undici' && !!findWrk() };
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  log(`load average before: ${machine.loadBefore.join(' ')}`);
+
+  const backendScript = new URL(
+    `./backend${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+    import.meta.url,
+  );
+  const backendArgs = [
+    '--count',
+    '3',
+    '--chunks',
+    String(o.chunks),
+    '--interval-ms',
+    String(o.chunkIntervalMs),
+  ];
+  const backendProcess = spawnChild(process.execPath, [
+    ...nodeModuleArgs(backendScript.href),
+    ...backendArgs,
+  ]);
+  const ready = await waitForLine(backendProcess, BACKENDS_READY, { stderr: stderrTail(backendProcess) });
+  const backends = ready[1]!.trim().split(' ');
+  context.backendPids = () => processTree(backendProcess.pid!);
+  log(`backends: ${backends.join(' ')}`);
+
+  const contenders: ContenderReport[] = [];
+  try {
+    for (const name of o.contenders) {
+      let running: RunningContender;
+      try {
+        running = await startContender(name, { backends, nginxWorkers: o.nginxWorkers });
+      } catch (err) {
+        const reason = (err as Error).message.split('\n')[0]!;
+        log(`${CONTENDER_LABELS[name]} not available: ${(err as Error).message}`);
+        contenders.push({ name, available: false, reason, errors: {} });
+        continue;
+      }
+      try {
+        contenders.push(await runContender(running, o, context));
+      } finally {
+        await running.close();
+      }
+    }
+  } finally {
+    await stopChild(backendProcess);
+  }
+
+  machine.loadAfter = loadAverage();
+  log(`load average after: ${machine.loadAfter.join(' ')}`);
+  const report: ProxyBenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench:proxy${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    options: o,
+    machine,
+    contenders,
+  };
+  const markdown = toMarkdown(report);
+  mkdirSync(dirname(o.out) || '.', { recursive: true });
+  writeFileSync(`${o.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${o.out}.md`, markdown);
+  console.log(markdown);
+  log(`wrote ${o.out}.json and ${o.out}.md`);
+  return contenders.some((c) => Object.keys(c.errors).length > 0) ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await runProxyBench(process.argv.slice(2));
+}
