@@ -43,8 +43,9 @@ describe('least-connections', () => {
     const rnd = simulateLoad(random.create({}, deps()), endpoints(10), sim);
     const excess = (r: typeof lc) => r.meanMaxLoad - r.meanLoad;
     t.diagnostic(
-      `mean load ${lc.meanLoad.toFixed(2)}; mean max: least-connections ${lc.meanMaxLoad.toFixed(2)}, ` +
-        `power-of-two ${p2.meanMaxLoad.toFixed(2)}, random ${rnd.meanMaxLoad.toFixed(2)}`,
+      `mean load ${lc.meanLoad.toFixed(2)}; mean max (peak): least-connections ${lc.meanMaxLoad.toFixed(2)} ` +
+        `(${lc.peakLoad}), power-of-two ${p2.meanMaxLoad.toFixed(2)} (${p2.peakLoad}), ` +
+        `random ${rnd.meanMaxLoad.toFixed(2)} (${rnd.peakLoad})`,
     );
     assert.ok(excess(lc) < 1, `least-connections excess ${excess(lc)}`);
     assert.ok(excess(lc) < excess(p2), 'least-connections should beat power-of-two with full information');
