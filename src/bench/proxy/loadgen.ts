@@ -183,7 +183,7 @@ async function openLoop(phase: Extract<LoadPhase, { kind: 'open' }>): Promise<Re
 }
 
 /** Checks one SSE response body; resolves with a failure reason, or undefined when complete and in order. */
-async function readStream(
+export async function readStream(
   body: AsyncIterable<Buffer>,
   chunks: number,
   onFirst: () => void,

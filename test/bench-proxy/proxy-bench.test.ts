@@ -1,0 +1,84 @@
+/**
+ * Smoke test of `fulcrum bench proxy`: a tiny run (`--quick`, shortened further) through every contender,
+ * checking the report has each one and that its numbers are sane — requests served, streams complete and
+ * in order, the proxy charged some CPU and memory. No figure is compared with a constant: the bench's
+ * numbers depend on the machine.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { hasNginx } from '../../src/bench/nginx.js';
+import { CONTENDER_LABELS, CONTENDERS } from '../../src/bench/proxy/contenders.js';
+import { runProxyBench } from '../../src/bench/proxy/index.js';
+import type { ProxyBenchReport } from '../../src/bench/proxy/report.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'proxy-bench-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('bench proxy --quick measures every contender', { timeout: 120_000 }, async () => {
+  const out = join(dir, 'run');
+  const argv = [
+    '--quick',
+    '--warmup',
+    '0.2',
+    '--duration',
+    '0.5',
+    '--rate-duration',
+    '0.5',
+    '--settle',
+    '0.1',
+  ];
+  // The Node client: the wrk path has its own test, and sub-second durations need it.
+  const code = await runProxyBench([...argv, '--client', 'undici', '--out', out]);
+  const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as ProxyBenchReport;
+  const markdown = readFileSync(`${out}.md`, 'utf8');
+
+  assert.deepEqual(
+    report.contenders.map((c) => c.name),
+    [...CONTENDERS],
+  );
+  for (const name of CONTENDERS)
+    assert.ok(markdown.includes(CONTENDER_LABELS[name]), `${name} missing from report`);
+  assert.ok(markdown.includes('### Targets: Fulcrum'));
+
+  for (const c of report.contenders) {
+    if (!c.available) {
+      // Fulcrum needs `npm run build`, NGINX the package: either may be absent, but never silently.
+      assert.ok(c.name === 'fulcrum' || (c.name === 'nginx' && !hasNginx()), `${c.name}: ${c.reason}`);
+      assert.ok(c.reason && c.reason.length > 0);
+      continue;
+    }
+    assert.deepEqual(c.errors, {}, `${c.name} phase errors`);
+    const { closed, open, sse, burst } = c;
+    assert.ok(closed && open && sse && burst, `${c.name}: a phase is missing`);
+    assert.ok(
+      closed.result.throughput > 0 && closed.result.requests > 0,
+      `${c.name}: no closed-loop requests`,
+    );
+    assert.equal(closed.result.errors, 0, `${c.name}: ${closed.result.firstError}`);
+    assert.ok(closed.result.latency.p99 >= closed.result.latency.p50);
+    assert.ok(open.result.requests > 0 && open.result.errors === 0, `${c.name}: ${open.result.firstError}`);
+    for (const s of [sse, burst]) {
+      assert.equal(s.result.completed, s.result.streams, `${c.name}: ${s.result.failures.join('; ')}`);
+      assert.equal(s.result.ttfc.count, s.result.streams);
+      assert.ok(s.result.ttfc.p99 > 0);
+    }
+    assert.ok(closed.backendCpuSec > 0, `${c.name}: backends charged no CPU`);
+    if (c.name === 'direct') {
+      assert.equal(closed.proxyCpuSec, 0);
+    } else {
+      // A proxy that served requests used CPU and memory, and the bench must have seen it.
+      assert.ok(closed.proxyCpuSec > 0, `${c.name}: no proxy CPU measured`);
+      assert.ok(sse.peakRssBytes > 1 << 20, `${c.name}: no RSS measured`);
+    }
+  }
+  assert.equal(code, 0);
+});
+
+test('bench proxy --help and bad options', async () => {
+  assert.equal(await runProxyBench(['--help']), 0);
+  assert.equal(await runProxyBench(['--contenders', 'haproxy']), 2);
+  assert.equal(await runProxyBench(['--streams', '-3']), 2);
+});
