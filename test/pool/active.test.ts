@@ -34,12 +34,14 @@ async function flippable(opts: { delayMs?: number } = {}) {
     server: undefined as unknown as TestServer,
   };
   s.server = await startServer((req: IncomingMessage, res: ServerResponse) => {
+    // Only probes are counted (ActiveHealth.start() also runs model discovery against /v1/models).
+    if (req.url !== '/health') return void res.writeHead(404).end();
     s.auth.push(req.headers.authorization);
     s.concurrent += 1;
     s.maxConcurrent = Math.max(s.maxConcurrent, s.concurrent);
     const answer = () => {
       s.concurrent -= 1;
-      const status = req.url === '/health' ? s.status : 404;
+      const status = s.status;
       s.answered.set(status, (s.answered.get(status) ?? 0) + 1);
       s.total += 1;
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'not ok');

@@ -144,6 +144,14 @@ describe('ModelDiscovery', () => {
     await waitFor(() => t.models('u')?.[0] === 'new-model', 'refreshed list');
   });
 
+  it('start() alone queries the endpoints that discoverNow() has not covered', async () => {
+    const u = await upstream();
+    const t = setup([{ name: 'u', url: u.url }], 0);
+    t.discovery.start();
+    await waitFor(() => t.models('u') !== undefined, 'u discovered');
+    assert.equal(u.hits, 1);
+  });
+
   it('queries endpoints added at runtime at once, even with refresh off', async () => {
     const u = await upstream();
     const v = await upstream();

@@ -28,15 +28,25 @@ export type HealthGetResult =
 
 /** GETs `url`; `ok` only for a 2xx status whose body was read within the limits. */
 export async function healthGet(url: string, options: HealthGetOptions): Promise<HealthGetResult> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  // One controller per call, fed by our own timer and the caller's signal. (Not AbortSignal.any: derived
+  // signals of a long-lived parent have leaked in some Node 20 releases, and probes run forever.)
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  timer.unref();
+  const onStop = () => controller.abort();
+  if (options.signal?.aborted) controller.abort();
+  else options.signal?.addEventListener('abort', onStop, { once: true });
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'fulcrum-health' };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   try {
     const res = await request(url, {
       method: 'GET',
       headers,
-      signal,
+      signal: controller.signal,
       dispatcher: options.dispatcher,
       reset: true,
     });
@@ -67,9 +77,12 @@ export async function healthGet(url: string, options: HealthGetOptions): Promise
     }
     return { ok: true, status: res.statusCode, body: Buffer.concat(chunks) };
   } catch (err) {
+    if (timedOut) return failure(`timeout after ${options.timeoutMs} ms`);
     if (options.signal?.aborted) return { ok: false, reason: 'aborted', aborted: true };
-    if (timeout.aborted) return failure(`timeout after ${options.timeoutMs} ms`);
     return failure(describeError(err));
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onStop);
   }
 }
 

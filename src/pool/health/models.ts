@@ -61,15 +61,17 @@ export class ModelDiscovery {
     this.#dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: this.#timeoutMs } });
   }
 
-  /** Queries new endpoints as they are added and refreshes every `modelRefreshMs`. Idempotent. */
+  /**
+   * Queries endpoints not queried yet, then new ones as they are added, and refreshes every
+   * `modelRefreshMs`. Idempotent.
+   */
   start(): void {
     if (this.#stopped) throw new Error('ModelDiscovery was stopped; create a new instance');
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.pool.onChange((snapshot) => {
-      const fresh = snapshot.filter((e) => !this.#seen.has(e.state));
-      if (fresh.length > 0) void this.#discover(fresh);
-    });
+    this.#unsubscribe = this.pool.onChange((snapshot) => this.#discoverUnseen(snapshot));
+    // Endpoints that `discoverNow()` has not covered yet (normally none: the server calls it first).
+    this.#discoverUnseen(this.pool.endpoints);
     if (this.#refreshMs > 0) this.#arm();
   }
 
@@ -108,6 +110,11 @@ export class ModelDiscovery {
         if (this.#running) this.#arm();
       });
     }, this.#refreshMs);
+  }
+
+  #discoverUnseen(snapshot: readonly Endpoint[]): void {
+    const fresh = snapshot.filter((e) => !this.#seen.has(e.state));
+    if (fresh.length > 0) void this.#discover(fresh);
   }
 
   async #discover(endpoints: readonly Endpoint[]): Promise<void> {
