@@ -36,6 +36,16 @@ function typeName(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** zod's type names in the words of a YAML file. */
+const EXPECTED: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
 function bound(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, word: string): string {
   const limit = 'maximum' in issue ? issue.maximum : issue.minimum;
   const n = Number(limit);
@@ -75,17 +85,20 @@ export function describeIssue(
   }
   const envVars = fromEnv.get(formatPath(path));
   const secret = path.some(isSecretKey);
-  const shown = secret || envVars ? undefined : describeValue(value);
+  let shown = secret || envVars ? undefined : describeValue(value);
   let message: string;
   let hint = '';
   switch (issue.code) {
-    case 'invalid_type':
+    case 'invalid_type': {
       if (issue.expected === 'int' && typeof value === 'number') {
         message = 'must be a whole number';
         break;
       }
-      message = `expected ${issue.expected === 'record' ? 'a mapping' : issue.expected}, got ${typeName(value)}`;
+      const got = shown === undefined ? typeName(value) : `${shown} (${typeName(value)})`;
+      message = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${got}`;
+      shown = undefined;
       break;
+    }
     case 'too_big':
       message = issue.message.startsWith('Too big') ? bound(issue, 'most') : issue.message;
       break;

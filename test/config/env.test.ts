@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: this file is about the literal ${VAR} syntax
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expandString } from '../../src/config/env.js';
@@ -84,7 +85,7 @@ describe('loadConfig: ${VAR} substitution', () => {
     assert.equal(config.listen.port, 8081);
     assert.equal(config.logging.requests, true);
     const { lines } = await problems('listen:\n  port: ${PORT}\n', { env: { PORT: 'eighty' } });
-    assert.deepEqual(lines, ['fulcrum.yaml:2:9 listen.port: expected number, got a string (from ${PORT})']);
+    assert.deepEqual(lines, ['fulcrum.yaml:2:9 listen.port: expected a number, got a string (from ${PORT})']);
   });
 
   it('keeps a string where the schema wants a string, even if it looks numeric', async () => {

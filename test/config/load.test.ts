@@ -124,7 +124,7 @@ describe('loadConfig: schema problems carry path and line:column', () => {
       'fulcrum.yaml:2:9 listen.port: must be at most 65535 (got 70000)',
       'fulcrum.yaml:4:16 retry.maxAttempts: must be a whole number (got 2.5)',
       'fulcrum.yaml:6:10 logging.level: must be one of "debug", "info", "warn", "error", "silent" (got "inf") (did you mean "info"?)',
-      'fulcrum.yaml:7:13 logging.requests: expected boolean, got a string (got "yes")',
+      'fulcrum.yaml:7:13 logging.requests: expected true or false, got "yes" (a string)',
     ]);
   });
 
@@ -260,7 +260,7 @@ describe('loadConfig: secrets are never echoed', () => {
     const { lines } = await problems(text);
     const all = lines.join('\n');
     assert.match(all, /admin\.token: admin token must be at least 16 characters/);
-    assert.match(all, /endpoints\[0\]\.apiKey: expected string, got a number/);
+    assert.match(all, /endpoints\[0\]\.apiKey: expected a string, got a number/);
     assert.ok(!all.includes('hunter2'), all);
     assert.ok(!all.includes('424242'), all);
   });
