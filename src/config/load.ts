@@ -21,6 +21,7 @@ import type { ServeFlags } from './flags.js';
 import { describeIssue, type LocatedIssue, valueAt } from './issues.js';
 import { applyOverrides, type Origins, originOf } from './merge.js';
 import { type Config, configSchema } from './schema.js';
+import { keysAt } from './schema-keys.js';
 import { locate, locateKey, readYamlSource, type YamlSource } from './yaml-source.js';
 
 /** Inputs of `loadConfig`. */
@@ -38,9 +39,24 @@ export interface LoadConfigOptions {
 /** Aliases become too costly to expand past this (a "billion laughs" file); real configs use a handful. */
 const MAX_ALIAS_COUNT = 100;
 
-/** `strategy: least-connections` is short for `strategy: { name: least-connections }`. */
-function expandShorthands(raw: Record<string, unknown>): void {
-  if (typeof raw.strategy === 'string') raw.strategy = { name: raw.strategy };
+/**
+ * `strategy: least-connections` is short for `strategy: { name: least-connections }`, and a section left
+ * empty (`health:` with every child commented out, which YAML reads as null) means "all defaults".
+ */
+function expandShorthands(raw: Record<string, unknown>, path: ConfigPath = []): void {
+  if (path.length === 0 && typeof raw.strategy === 'string') raw.strategy = { name: raw.strategy };
+  for (const [key, value] of Object.entries(raw)) {
+    const child = [...path, key];
+    if (value === null && keysAt(child).length > 0) delete raw[key];
+    else if (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      keysAt(child).length > 0
+    ) {
+      expandShorthands(value as Record<string, unknown>, child);
+    }
+  }
 }
 
 /** Attaches a source: the flag or variable that set the key, else the file position, else none. */

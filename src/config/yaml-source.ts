@@ -4,7 +4,7 @@
  * keys, several documents, unknown tags and a root that is not a mapping are all errors, because each of
  * them means the operator's intent and what we would run differ.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigPath, ConfigProblem, ProblemSource } from './errors.js';
 
@@ -26,6 +26,26 @@ export function sourceAt(src: YamlSource, offset: number): ProblemSource {
   return { kind: 'file', file: src.file, line: Math.max(1, line), column: Math.max(1, col) };
 }
 
+/**
+ * Reads at most `limit` bytes; undefined when the file is longer. Reading (rather than trusting `stat`)
+ * also bounds pipes such as `fulcrum validate <(envsubst < tmpl.yaml)`.
+ */
+async function readBounded(file: string, limit: number): Promise<Uint8Array | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = new Uint8Array(limit + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled > limit ? undefined : buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads and parses `file`. Returns problems instead of throwing so they can be reported together. */
 export async function readYamlSource(
   file: string,
@@ -36,15 +56,21 @@ export async function readYamlSource(
   });
   let text: string;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) return whole('not a regular file');
-    if (info.size > MAX_CONFIG_BYTES) {
-      return whole(`file is ${info.size} bytes; the limit is ${MAX_CONFIG_BYTES} (1 MiB)`);
-    }
-    text = await readFile(file, 'utf8');
+    const bytes = await readBounded(file, MAX_CONFIG_BYTES);
+    if (bytes === undefined) return whole(`file is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB), the limit`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err);
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : err instanceof TypeError
+              ? 'not UTF-8 text'
+              : String(err);
     return whole(`cannot read config file: ${reason}`);
   }
   return parseYamlSource(file, text);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { strategyNames } from '../../src/balancer/registry.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -46,7 +47,28 @@ describe('loadConfig: the file', () => {
   it('refuses files over 1 MiB before parsing them', async () => {
     const file = yamlFile('');
     writeFileSync(file, `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
-    await assert.rejects(loadConfig({ path: file, env: {} }), /the limit is 1048576 \(1 MiB\)/);
+    await assert.rejects(loadConfig({ path: file, env: {} }), /larger than 1048576 bytes \(1 MiB\)/);
+  });
+
+  it('reports directories and non-UTF-8 files', async () => {
+    await assert.rejects(loadConfig({ path: tmpdir(), env: {} }), {
+      message: `${tmpdir()} cannot read config file: is a directory`,
+    });
+    const file = yamlFile('');
+    writeFileSync(file, Buffer.from([0x6c, 0x69, 0xff, 0xfe, 0x3a]));
+    await assert.rejects(loadConfig({ path: file, env: {} }), /cannot read config file: not UTF-8 text$/);
+  });
+
+  it('treats a section whose keys are all commented out as all defaults', async () => {
+    const config = await load('health:\n  active:\n  # intervalMs: 1000\nlisten:\n  # port: 1\n');
+    assert.equal(config.health.active.intervalMs, 5000);
+    assert.equal(config.listen.port, 8080);
+    const { lines } = await problems('endpoints:\n  - name: a\n    url: http://h:1\n    apiKey:\n');
+    assert.deepEqual(
+      lines,
+      ['fulcrum.yaml:4:12 endpoints[0].apiKey: expected a string, got null'],
+      'not for values',
+    );
   });
 
   it('rejects duplicate keys at the line of the second one', async () => {
