@@ -114,6 +114,16 @@ describe('loadConfig: schema problems carry path and line:column', () => {
     assert.deepEqual(lines, ['fulcrum.yaml:3:3 listen: unknown key "prot" (did you mean "port"?)']);
   });
 
+  it('suggests keys inside list items, ignoring case and separators', async () => {
+    const { lines } = await problems(
+      'endpoints:\n  - name: a\n    url: http://h:1\n    api_key: x\n    Weight: 2\n',
+    );
+    assert.deepEqual(lines, [
+      'fulcrum.yaml:4:5 endpoints[0]: unknown key "api_key" (did you mean "apiKey"?)',
+      'fulcrum.yaml:5:5 endpoints[0]: unknown key "Weight" (did you mean "weight"?)',
+    ]);
+  });
+
   it('gives no suggestion when nothing is close', async () => {
     const { lines } = await problems('zzzzzz: 1\n');
     assert.deepEqual(lines, ['fulcrum.yaml:1:1 unknown key "zzzzzz"']);
