@@ -70,8 +70,10 @@ export function runGeneration(ctx: GenerationContext): void {
   const cut = (mode: 'fin' | 'rst') => {
     finishAs('fault');
     const socket = req.socket;
-    if (mode === 'rst') socket.resetAndDestroy();
-    else socket.destroy();
+    // Let what was already written reach the client first (an RST makes the receiver drop unread data): the
+    // fault is the missing rest of the stream, not lost tokens.
+    if (mode === 'rst') socket.write(Buffer.alloc(0), () => setTimeout(() => socket.resetAndDestroy(), 20));
+    else socket.end();
   };
 
   const flush = (finish: FinishReason | null) => {
