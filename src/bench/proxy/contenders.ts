@@ -37,6 +37,18 @@ export interface ContenderOptions {
   backends: string[];
   /** NGINX `worker_processes`; default 'auto'. */
   nginxWorkers?: number | 'auto';
+  /** Run the Node proxies under `--cpu-prof`, writing profiles into this directory; default off. */
+  profileDir?: string;
+}
+
+/** Node flags that make a contender write a CPU profile on exit (it must exit cleanly on SIGTERM). */
+function profileFlags(name: ContenderName, options: ContenderOptions): string[] {
+  if (!options.profileDir) return [];
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${options.profileDir}`,
+    `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+  ];
 }
 
 /** The repository root: the nearest directory above this file with a package.json (works from dist/ too). */
@@ -68,7 +80,8 @@ export async function startContender(
         `./minimal-proxy${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
         import.meta.url,
       );
-      const child = spawnChild(process.execPath, [...nodeModuleArgs(script.href), '0', ...options.backends]);
+      const args = [...profileFlags(name, options), ...nodeModuleArgs(script.href), '0', ...options.backends];
+      const child = spawnChild(process.execPath, args);
       const match = await waitForLine(child, /listening on (http:\/\/\S+)/, { stderr: stderrTail(child) });
       return {
         name,
@@ -90,7 +103,12 @@ export function fulcrumCommand(): { bin: string; built: boolean } {
 async function startFulcrum(options: ContenderOptions): Promise<RunningContender> {
   const { bin, built } = fulcrumCommand();
   if (!built) throw new Error('dist/ is missing: run `npm run build` first');
-  const args = [bin, 'serve', ...options.backends.flatMap((b) => ['--backend', b])];
+  const args = [
+    ...profileFlags('fulcrum', options),
+    bin,
+    'serve',
+    ...options.backends.flatMap((b) => ['--backend', b]),
+  ];
   args.push('--strategy', 'round-robin', '--port', '0', '--host', '127.0.0.1', '--admin-port', '0');
   const child = spawnChild(process.execPath, args, { cwd: root });
   const stderr = stderrTail(child);

@@ -152,9 +152,14 @@ export async function runProxyBench(argv: string[]): Promise<number> {
     for (const name of o.contenders) {
       let running: RunningContender;
       try {
-        running = await startContender(name, { backends, nginxWorkers: o.nginxWorkers });
+        running = await startContender(name, {
+          backends,
+          nginxWorkers: o.nginxWorkers,
+          profileDir: o.profileDir,
+        });
       } catch (err) {
-        const reason = (err as Error).message.split('\n')[0]!;
+        // One line for the table: the error and, when the process printed one, its stderr.
+        const reason = (err as Error).message.replace(/\s*\n(--- stderr ---\n)?/g, ' ').slice(0, 300);
         log(`${CONTENDER_LABELS[name]} not available: ${(err as Error).message}`);
         contenders.push({ name, available: false, reason, errors: {} });
         continue;

@@ -27,6 +27,11 @@ export interface PhaseMeasurement<R extends PhaseResult = PhaseResult> {
   backendCpuSec: number;
   /** Peak RSS of the contender's processes during the phase, bytes (0 for direct). */
   peakRssBytes: number;
+  /**
+   * CPU seconds of the Node load generator in the window (undefined for wrk): near 1 s per second means
+   * the client, not the contender, was the limit.
+   */
+  clientCpuSec?: number;
 }
 
 export type RequestMeasurement = PhaseMeasurement<RequestPhaseResult>;
@@ -60,23 +65,30 @@ export async function runLoadgen(
   phase: LoadPhase,
   onStart: () => void,
   onEnd: () => void,
-): Promise<PhaseResult> {
+): Promise<{ result: PhaseResult; clientCpuSec: number }> {
   const script = new URL(`./loadgen${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
   const child = spawnChild(process.execPath, [...nodeModuleArgs(script.href), JSON.stringify(phase)]);
   const stderr = stderrTail(child);
   let result: PhaseResult | undefined;
+  let client0 = 0;
+  let clientCpuSec = 0;
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
-    if (line === 'LOADGEN_MEASURE start') onStart();
-    else if (line === 'LOADGEN_MEASURE end') onEnd();
-    else if (line.startsWith(RESULT_PREFIX))
+    if (line === 'LOADGEN_MEASURE start') {
+      onStart();
+      client0 = cpuSeconds([child.pid!]);
+    } else if (line === 'LOADGEN_MEASURE end') {
+      onEnd();
+      clientCpuSec = cpuSeconds([child.pid!]) - client0;
+    } else if (line.startsWith(RESULT_PREFIX)) {
       result = JSON.parse(line.slice(RESULT_PREFIX.length)) as PhaseResult;
+    }
   });
   await exited(child);
   // readline may still hold the last line for a tick after the process is gone.
   await new Promise((r) => setImmediate(r));
   if (!result) throw new Error(`load generator failed (exit ${child.exitCode}):\n${stderr()}`);
-  return result;
+  return { result, clientCpuSec };
 }
 
 /** What {@link measurePhase} needs besides the contender. */
@@ -97,6 +109,7 @@ export async function measurePhase(
   let result: PhaseResult;
   let client: 'wrk' | 'undici' = 'undici';
   let peak = 0;
+  let clientCpuSec: number | undefined;
   try {
     if (phase.kind === 'closed' && context.useWrk) {
       client = 'wrk';
@@ -113,14 +126,21 @@ export async function measurePhase(
       });
       cpu.end();
     } else {
-      result = await runLoadgen(
+      ({ result, clientCpuSec } = await runLoadgen(
         phase,
         () => cpu.start(),
         () => cpu.end(),
-      );
+      ));
     }
   } finally {
     peak = rss.stop();
   }
-  return { result, client, proxyCpuSec: cpu.proxySec, backendCpuSec: cpu.backendSec, peakRssBytes: peak };
+  return {
+    result,
+    client,
+    proxyCpuSec: cpu.proxySec,
+    backendCpuSec: cpu.backendSec,
+    peakRssBytes: peak,
+    clientCpuSec,
+  };
 }

@@ -42,6 +42,8 @@ export interface ProxyBenchOptions {
   out: string;
   /** Seconds of idle between phases, so connections and CPU settle; default 1. */
   settleSec: number;
+  /** When set, the Node contenders run with `--cpu-prof` and write their profiles here; default unset. */
+  profileDir?: string;
 }
 
 export type Phase = 'closed' | 'open' | 'sse' | 'burst';
@@ -111,6 +113,8 @@ Options (defaults are the performance issue's targets):
   --nginx-workers N|auto    NGINX worker_processes (auto)
   --settle S                idle seconds between phases (1)
   --out PREFIX              output files prefix (bench-results/proxy-<timestamp>)
+  --profile DIR             run the Node proxies with --cpu-prof, profiles into DIR (read them with
+                            node dist/src/bench/proxy/cpu-profile.js FILE)
   -h, --help                this text
 
 Fulcrum runs from the compiled CLI: run \`npm run build\` first (npm run bench:proxy does).`;
@@ -162,6 +166,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
       'nginx-workers': { type: 'string' },
       settle: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -192,5 +197,6 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
         : Math.round(positive('nginx-workers', workers, 1)),
     settleSec: positive('settle', values.settle, base.settleSec),
     out: values.out ?? base.out,
+    profileDir: values.profile,
   };
 }

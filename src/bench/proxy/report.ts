@@ -86,6 +86,12 @@ function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+/** The load generator's CPU use in the window, % of one core: near 100 means the client was the limit. */
+function clientCpu(m: RequestMeasurement | SseMeasurement | undefined): string {
+  if (!m || m.clientCpuSec === undefined) return NA;
+  return fmt((100 * m.clientCpuSec) / (m.result.elapsedMs / 1000), 0);
+}
+
 function closedTable(report: ProxyBenchReport): string {
   const direct = find(report, 'direct')?.closed;
   const nginx = find(report, 'nginx')?.closed;
@@ -105,6 +111,7 @@ function closedTable(report: ProxyBenchReport): string {
       fmt(ratio(cpu, cpuPerRequestUs(nginx, 'nginx')), 2),
       fmt(ratio(cpu, cpuPerRequestUs(minimal, 'minimal')), 2),
       m ? fmt((m.backendCpuSec / Math.max(1, m.result.requests)) * 1e6, 0) : NA,
+      clientCpu(m),
       m ? String(m.result.errors) : NA,
     ];
   });
@@ -125,6 +132,7 @@ ${table(
     'CPU × NGINX',
     'CPU × minimal',
     'backend CPU µs/req',
+    'client CPU %',
     'errors',
   ],
   rows,
@@ -145,13 +153,14 @@ function openTable(report: ProxyBenchReport): string {
         : fmt(m && direct ? m.result.latency.p99 - direct.result.latency.p99 : undefined, 2),
       fmt(cpuPerRequestUs(m, c.name), 0),
       m ? String(m.result.errors) : NA,
+      clientCpu(m),
       fmt(m?.result.maxSendLagMs, 1),
     ];
   });
   const o = report.options;
   return `### Small requests, open loop at ${o.rate} req/s for ${o.rateDurationSec} s (latency from each request's scheduled time)
 
-${table(['contender', 'req/s', 'p50 ms', 'p99 ms', 'added p99 ms vs direct', 'proxy CPU µs/req', 'errors', 'client lag max ms'], rows)}`;
+${table(['contender', 'req/s', 'p50 ms', 'p99 ms', 'added p99 ms vs direct', 'proxy CPU µs/req', 'errors', 'client CPU %', 'client lag max ms'], rows)}`;
 }
 
 function sseTable(report: ProxyBenchReport, phase: 'sse' | 'burst'): string {
@@ -169,6 +178,7 @@ function sseTable(report: ProxyBenchReport, phase: 'sse' | 'burst'): string {
       c.name === 'direct' || !m ? NA : fmt(m.peakRssBytes / 2 ** 20, 0),
       c.name === 'direct' || !m ? NA : fmt((m.proxyCpuSec / Math.max(1, r!.streams)) * 1000, 2),
       r ? String(r.maxOpen) : NA,
+      clientCpu(m),
       r && r.failures.length > 0 ? r.failures[0]!.replace(/\|/g, '/') : '',
     ];
   });
@@ -179,7 +189,7 @@ function sseTable(report: ProxyBenchReport, phase: 'sse' | 'burst'): string {
       : `### SSE burst: ${o.burstStreams} streams opened within ${o.burstSec} s`;
   return `${title} (${o.chunks} chunks, ${o.chunkIntervalMs} ms apart)
 
-${table(['contender', 'complete, in order', 'TTFC p50 ms', 'TTFC p99 ms', 'TTFC max ms', 'TTFC p99 × NGINX', 'peak RSS MB', 'proxy CPU ms/stream', 'max open', 'first failure'], rows)}`;
+${table(['contender', 'complete, in order', 'TTFC p50 ms', 'TTFC p99 ms', 'TTFC max ms', 'TTFC p99 × NGINX', 'peak RSS MB', 'proxy CPU ms/stream', 'max open', 'client CPU %', 'first failure'], rows)}`;
 }
 
 /** A target's verdict for one contender: met, MISSED, or n/a when something it needs did not run. */
