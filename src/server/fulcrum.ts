@@ -20,6 +20,7 @@ import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { TelemetryBus } from '../telemetry/events.js';
 import { attachRequestLog, createLogger, type Logger } from '../telemetry/logger.js';
 import { FulcrumMetrics } from '../telemetry/metrics.js';
+import { startAdminServer } from './admin.js';
 import { ClientIpResolver } from './client-ip.js';
 import { createDataPlane } from './data-plane.js';
 
