@@ -135,20 +135,18 @@ export async function startFulcrum(
   const url = `http://${urlHost(address.address)}:${address.port}`;
 
   const admin = config.admin.enabled
-    ? await (await import('./admin.js'))
-        .startAdminServer({
-          config: config.admin,
-          pool,
-          metrics,
-          logger,
-          isReady: () => !shuttingDown && pool.endpoints.some((e) => e.state.enabled && e.state.healthy),
-          describe: () => ({ strategy: strategy.name, url, activeRequests: dataPlane.active() }),
-        })
-        .catch(async (err: unknown) => {
-          server.close();
-          await active.stop();
-          throw err;
-        })
+    ? await startAdminServer({
+        config: config.admin,
+        pool,
+        metrics,
+        logger,
+        isReady: () => !shuttingDown && pool.endpoints.some((e) => e.state.enabled && e.state.healthy),
+        describe: () => ({ strategy: strategy.name, url, activeRequests: dataPlane.active() }),
+      }).catch(async (err: unknown) => {
+        server.close();
+        await active.stop();
+        throw err;
+      })
     : undefined;
 
   let shutdownPromise: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 /** The data plane's basic contract: routing, headers, local /v1/models, and validation errors (S23, S24). */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { type Cluster, chat, startCluster } from '../support/cluster.js';
@@ -113,7 +114,7 @@ describe('data plane basics', () => {
     const res2 = await request(c.chatUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: chunks(),
+      body: Readable.from(chunks()),
     }).catch((err: Error) => err);
     if (!(res2 instanceof Error)) {
       assert.equal(res2.statusCode, 413);

@@ -98,10 +98,10 @@ describe('failover before the commit point', () => {
       assert.match(res.text, /fake [ab] says 400/);
     }
     for (const name of ['a', 'b']) {
-      const s = c.fulcrum.pool.get(name)!.state;
-      assert.equal(s.ejectedUntil, 0);
-      assert.equal(s.cooldownUntil, 0);
-      assert.equal(s.consecutiveFailures, 0);
+      const st = c.fulcrum.pool.get(name)!.state;
+      assert.equal(st.ejectedUntil, 0);
+      assert.equal(st.cooldownUntil, 0);
+      assert.equal(st.consecutiveFailures, 0);
     }
   });
 
