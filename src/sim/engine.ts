@@ -115,7 +115,10 @@ export class StepEngine implements SimEngine {
       );
     }
     const req = new Req(this.nextId++, spec, sink, arrival, arrival + p.tApiMs);
-    this.pending.push(req);
+    // Keep `pending` sorted by readyAt (arrivals passed in by a server are not strictly in order).
+    let i = this.pending.length;
+    while (i > 0 && this.pending[i - 1]!.readyAt > req.readyAt) i--;
+    this.pending.splice(i, 0, req);
     return req;
   }
 

@@ -35,6 +35,8 @@ export interface GenerationContext {
   /** Tokens per SSE chunk (1 = one chunk per engine step, as real engines send). */
   coalesce: number;
   identity: ResponseIdentity;
+  /** Virtual time the request reached the server (before its body was read). */
+  arrival: number;
 }
 
 /** Starts serving the request; returns once it is submitted (the response completes asynchronously). */
@@ -162,6 +164,7 @@ export function runGeneration(ctx: GenerationContext): void {
       outputTokenId: (i) => tokenIdOf(gen.seed, i),
     },
     { onToken },
+    ctx.arrival,
   );
   record.promptTokens = gen.promptTokens.length;
 

@@ -47,11 +47,16 @@ export class RealtimeDriver {
     return virtualMs / this.timeScale;
   }
 
-  /** Submits a request arriving now. Throws like `SimEngine.submit`. */
-  submit(spec: EngineRequestSpec, sink: TokenSink): EngineRequest {
+  /**
+   * Submits a request. `arrival` (virtual ms, default now) is when its first byte reached the server: the real
+   * time spent reading and parsing it then counts against the model's request overhead `T_api` instead of
+   * adding to it. Throws like `SimEngine.submit`.
+   */
+  submit(spec: EngineRequestSpec, sink: TokenSink, arrival?: number): EngineRequest {
+    const now = this.virtualNow();
     // Bring the engine up to now first, so an idle engine's clock is not behind the arrival.
-    this.engine.advanceTo(this.virtualNow());
-    const req = this.engine.submit(spec, sink, this.virtualNow());
+    this.engine.advanceTo(now);
+    const req = this.engine.submit(spec, sink, Math.min(arrival ?? now, now));
     this.schedule();
     return req;
   }

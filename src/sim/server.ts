@@ -184,6 +184,7 @@ export class SimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let arrival = this.cfg.driver.virtualNow();
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomBytes(8).toString('hex');
@@ -286,6 +287,7 @@ export class SimServer {
       const abort = new Promise<void>((resolve) => res.once('close', resolve));
       await Promise.race([new Promise<void>((r) => setTimeout(r, fault.ms)), abort]);
       if (res.destroyed || req.socket.destroyed) return log.end(record, 'aborted');
+      arrival = this.cfg.driver.virtualNow(); // the delay is the fault's, not the engine's
     }
 
     let body: Record<string, unknown>;
@@ -307,7 +309,7 @@ export class SimServer {
       }
       record.model = typeof model === 'string' ? model : this.cfg.models[0];
       record.stream = body.stream === true;
-      if (path === '/v1/embeddings') return this.embeddings(body, res, record);
+      if (path === '/v1/embeddings') return this.embeddings(body, res, record, arrival);
       const gen = parseGeneration(path === '/v1/chat/completions' ? 'chat' : 'completion', body, {
         defaultModel: this.cfg.models[0]!,
         maxModelLen: this.cfg.maxModelLen,
@@ -322,6 +324,7 @@ export class SimServer {
         fault,
         record,
         coalesce: this.cfg.coalesce,
+        arrival,
         identity: {
           id: `${gen.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomBytes(12).toString('hex')}`,
           created: Math.floor(Date.now() / 1000),
@@ -389,7 +392,12 @@ export class SimServer {
   }
 
   /** /v1/embeddings: each input is prefilled by the engine (one step's worth of work), then vectors returned. */
-  private embeddings(body: Record<string, unknown>, res: ServerResponse, record: SimRequestRecord): void {
+  private embeddings(
+    body: Record<string, unknown>,
+    res: ServerResponse,
+    record: SimRequestRecord,
+    arrival: number,
+  ): void {
     const raw = body.input;
     const inputs: unknown[] =
       Array.isArray(raw) && raw.length > 0 && (typeof raw[0] === 'string' || Array.isArray(raw[0]))
@@ -403,6 +411,7 @@ export class SimServer {
       this.cfg.driver.submit(
         { promptTokens: tokens, outputTokens: 1, finishReason: 'stop', outputTokenId: () => 0 },
         { onToken: () => --left === 0 && finish() },
+        arrival,
       ),
     );
     const promptTokens = prompts.reduce((s, p) => s + p.length, 0);

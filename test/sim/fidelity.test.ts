@@ -1,0 +1,30 @@
+// Issue 3: the fidelity check. Every row of sim-model.md's "Predicted values and published anchors" table,
+// reproduced from the running simulator within ±10 % of the model's own prediction.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { engineRows, type FidelityRow, fidelityTable, serverRows } from '../../src/sim/fidelity.js';
+
+function check(rows: FidelityRow[]): void {
+  console.log(fidelityTable(rows));
+  for (const r of rows) {
+    // The prediction computed from the formulas matches the figure printed in the doc (rounding only).
+    assert.ok(
+      Math.abs(r.predictedMs / r.tableMs - 1) < 0.03,
+      `${r.case}: formula ${r.predictedMs} vs doc ${r.tableMs}`,
+    );
+    const err = r.measuredMs / r.predictedMs - 1;
+    assert.ok(Math.abs(err) <= 0.1, `${r.case}: simulator ${r.measuredMs} ms vs model ${r.predictedMs} ms`);
+  }
+}
+
+test('decode ITL and prefill rows, on the engine’s virtual clock', () => {
+  const rows = engineRows();
+  assert.equal(rows.length, 12);
+  check(rows);
+});
+
+test('TTFT rows, from a real server in real time (idle, then with a cached prefix)', async () => {
+  const rows = await serverRows(1);
+  assert.equal(rows.length, 5);
+  check(rows);
+});
