@@ -97,8 +97,9 @@ describe('failover before the commit point', () => {
       assert.equal(res.headers['x-fulcrum-attempts'], '1');
       assert.match(res.text, /fake [ab] says 400/);
     }
+    const cluster: Cluster = c;
     for (const name of ['a', 'b']) {
-      const st = c.fulcrum.pool.get(name)!.state;
+      const st = cluster.fulcrum.pool.get(name)!.state;
       assert.equal(st.ejectedUntil, 0);
       assert.equal(st.cooldownUntil, 0);
       assert.equal(st.consecutiveFailures, 0);
