@@ -120,8 +120,8 @@ export async function startFulcrum(
   // Learn the endpoints' models before taking traffic, but never wait long for a slow endpoint.
   const discoveryWaitMs = options.discoveryWaitMs ?? config.health.active.timeoutMs;
   await Promise.race([active.discoverNow(), new Promise((r) => setTimeout(r, discoveryWaitMs).unref())]);
-  if (config.health.active.enabled) active.start();
-  else active.models.start();
+  // Starts model discovery always, and active probes when `health.active.enabled`.
+  active.start();
 
   const server = dataPlane.server;
   await new Promise<void>((resolve, reject) => {
@@ -166,6 +166,7 @@ export async function startFulcrum(
       clearInterval(sweeper);
       server.closeAllConnections();
       await closed;
+      passive.stop();
       await Promise.all([active.stop(), admin?.close(), upstreams.close(true)]);
       router.close();
       unwatch();
