@@ -81,6 +81,9 @@ export interface SimStats {
   /** cachedTokens / promptTokens. */
   prefixHitRate: number;
   generatedTokens: number;
+  /** Sum and count of inter-token gaps the engine produced (virtual ms), for mean ITL. */
+  itlSumMs: number;
+  itlCount: number;
   steps: number;
   preemptions: number;
   /** Virtual ms the engine spent in steps, and the current virtual time. */
@@ -181,6 +184,8 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
         cachedTokens: rec.prefixHits,
         prefixHitRate: rec.prefixQueries > 0 ? rec.prefixHits / rec.prefixQueries : 0,
         generatedTokens: rec.generationTokens,
+        itlSumMs: rec.itl.sum * 1000,
+        itlCount: rec.itl.count,
         steps: rec.steps,
         preemptions: rec.preemptions,
         busyMs: rec.busyMs,
