@@ -220,6 +220,7 @@ async function parent(): Promise<void> {
       'simulator process CPU',
       `${(((s1.cpuUs - s0.cpuUs) / 1000 / wall) * 100).toFixed(0)} % of one core (RSS ${s1.rssMb.toFixed(0)} MiB)`,
     ],
+    ['simulator CPU per streamed token', `${((s1.cpuUs - s0.cpuUs) / tokens).toFixed(1)} µs`],
     [
       'load-generator process CPU',
       `${(((c1.user + c1.system) / 1000 / wall) * 100).toFixed(0)} % of one core`,
@@ -240,6 +241,11 @@ async function parent(): Promise<void> {
       `mean ${(lagSum / lagTicks).toFixed(2)} ms, max ${lagMax.toFixed(1)} ms over ${lagTicks} firings`,
     ],
   ];
+  const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
+  rows.push([
+    'machine load average (1 min) at the end',
+    `${load} on ${(await import('node:os')).cpus().length} cores`,
+  ]);
   console.log('| measure | value |\n|---|---|');
   for (const [k, val] of rows) console.log(`| ${k} | ${val} |`);
 }
