@@ -242,10 +242,9 @@ async function parent(): Promise<void> {
       `mean ${(lagSum / lagTicks).toFixed(2)} ms, max ${lagMax.toFixed(1)} ms over ${lagTicks} firings`,
     ],
   ];
-  const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
   rows.push([
     'machine load average (1 min) at the end',
-    `${load} on ${(await import('node:os')).cpus().length} cores`,
+    `${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
   ]);
   console.log('| measure | value |\n|---|---|');
   for (const [k, val] of rows) console.log(`| ${k} | ${val} |`);
