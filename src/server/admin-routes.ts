@@ -102,6 +102,7 @@ export function endpointRoutes(pool: Pool, logger: Logger): AdminRoute[] {
             // Pool and Endpoint messages name the field at fault (protocol, duplicate), never a secret.
             throw new FulcrumError('invalid_request', `Invalid endpoint: ${(err as Error).message}`);
           }
+          logger.addSecret(spec.apiKey);
           logger.info('admin: endpoint added', { endpoint: endpoint.name, url: endpoint.url });
           return {
             status: 201,

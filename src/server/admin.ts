@@ -61,6 +61,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const { config, pool, metrics, isReady, describe } = options;
   // Throws before any socket is opened.
   assertSafeAdminBinding(config.host, config.token);
+  options.logger.addSecret(config.token);
   const logger = options.logger.child({ component: 'admin' });
   const authorized = bearerChecker(config.token);
   const redactor = new Redactor([config.token]);

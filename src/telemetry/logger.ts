@@ -21,6 +21,11 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line (the child's own fields win on conflicts). */
   child(fields: LogFields): Logger;
+  /**
+   * Masks this exact string in every later line of this logger, its parent and its children (for secrets
+   * learned at run time: the admin token, API keys of endpoints added through the admin API).
+   */
+  addSecret(secret: string | undefined): void;
   /** Lines lost because formatting or writing threw. Shared with children. */
   readonly dropped: number;
 }
@@ -55,13 +60,7 @@ interface Shared {
 }
 
 /** Builds a logger writing to `out` (default stderr). Accepts `config.logging` directly. */
-export function createLogger(
-  options: LoggerOptions = {},
-  out: LogSink = process.stderr,
-): Logger & {
-  /** The redactor used by this logger, to register secrets learned later (endpoints added at run time). */
-  readonly redactor: Redactor;
-} {
+export function createLogger(options: LoggerOptions = {}, out: LogSink = process.stderr): Logger {
   const level = options.level ?? 'info';
   if (!(level in RANK)) throw new Error(`unknown log level "${level}"`);
   const shared: Shared = {
@@ -72,7 +71,7 @@ export function createLogger(
     now: options.now ?? (() => new Date()),
     dropped: 0,
   };
-  return Object.assign(makeLogger(shared, {}), { redactor: shared.redactor });
+  return makeLogger(shared, {});
 }
 
 function makeLogger(shared: Shared, base: LogFields): Logger {
@@ -90,6 +89,7 @@ function makeLogger(shared: Shared, base: LogFields): Logger {
     warn: (msg, fields) => log('warn', msg, fields),
     error: (msg, fields) => log('error', msg, fields),
     child: (fields) => makeLogger(shared, { ...base, ...fields }),
+    addSecret: (secret) => shared.redactor.addSecret(secret),
     get dropped() {
       return shared.dropped;
     },

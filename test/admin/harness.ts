@@ -4,7 +4,7 @@ import type { EndpointSpec } from '../../src/pool/endpoint.js';
 import { Pool } from '../../src/pool/pool.js';
 import { type AdminServer, startAdminServer } from '../../src/server/admin.js';
 import { TelemetryBus } from '../../src/telemetry/events.js';
-import { createLogger } from '../../src/telemetry/logger.js';
+import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 import { FulcrumMetrics } from '../../src/telemetry/metrics.js';
 
 export const TOKEN = 'admin-token-0123456789-CANARY';
@@ -16,6 +16,8 @@ export interface Harness {
   clock: ManualClock;
   metrics: FulcrumMetrics;
   logs: string[];
+  /** The logger handed to the admin listener. */
+  logger: Logger;
   ready: { value: boolean };
   /** fetch relative to the admin URL, with the token unless `auth: false` or another header is given. */
   call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
@@ -66,6 +68,7 @@ export async function startHarness(
     clock,
     metrics,
     logs,
+    logger,
     ready,
     call,
     async close() {

@@ -150,6 +150,17 @@ describe('logger', () => {
     assert.equal(second.password, REDACTED);
   });
 
+  it('addSecret on a child masks the secret in the parent and siblings too', () => {
+    const { logger, text } = capture();
+    const a = logger.child({ component: 'a' });
+    const b = logger.child({ component: 'b' });
+    a.addSecret('plain-looking-value-42');
+    b.info('saw plain-looking-value-42');
+    logger.warn('x', { v: 'plain-looking-value-42' });
+    assert.ok(!text().includes('plain-looking-value-42'));
+    assert.equal(text().split(REDACTED).length, 3);
+  });
+
   it('keeps token counts and flags readable (no over-redaction of LLM fields)', () => {
     const { logger, json } = capture();
     logger.info('usage', { max_tokens: 256, promptTokens: 12, tokenizer: 'llama3', hasApiKey: true });
