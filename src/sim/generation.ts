@@ -48,6 +48,8 @@ export function runGeneration(ctx: GenerationContext): void {
   const objectName = chat ? 'chat.completion.chunk' : 'text_completion';
   let handle: EngineRequest | undefined;
   let done = false;
+  /** Set once a stall fault fired: the client hanging up afterwards is the fault's doing, not an abort. */
+  let stalled = false;
   let pending = '';
   let pendingCount = 0;
   let text = '';
@@ -66,7 +68,7 @@ export function runGeneration(ctx: GenerationContext): void {
 
   // The client went away (or we cut the connection): stop generating at once.
   res.on('close', () => {
-    if (!done) finishAs(fault && fault.kind !== 'slow-headers' ? 'fault' : 'aborted');
+    if (!done) finishAs(stalled ? 'fault' : 'aborted');
   });
 
   const cut = (mode: 'fin' | 'rst') => {
@@ -129,6 +131,7 @@ export function runGeneration(ctx: GenerationContext): void {
 
   // A stalled response: the engine stops, the connection stays open and silent until the client gives up.
   const stall = () => {
+    stalled = true;
     if (handle) driver.cancel(handle);
     record.completionTokens = handle?.generated ?? 0;
   };
