@@ -18,8 +18,24 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** Request headers we set ourselves, so the client's copies are dropped. */
-const REQUEST_OWNED = new Set(['host', 'content-length', 'expect', 'x-forwarded-for', 'x-forwarded-proto']);
+/**
+ * Request headers the client may not pass to the upstream: the ones we set ourselves, client-address claims we
+ * cannot vouch for (`X-Real-IP`, `Forwarded`: an upstream that believes them would be spoofed; we append to
+ * `X-Forwarded-For` instead), and method overrides (the upstream would run a different method than the one
+ * Fulcrum routed and, later, authorised).
+ */
+const REQUEST_OWNED = new Set([
+  'host',
+  'content-length',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'forwarded',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]);
 
 type HeaderValue = string | string[] | undefined;
 
@@ -49,7 +65,11 @@ export interface UpstreamHeaderOptions {
   stream: boolean;
 }
 
-/** Builds the headers for the upstream request from the client's. */
+/**
+ * Builds the headers for the upstream request from the client's. Names with an underscore are dropped
+ * (NGINX's default, `underscores_in_headers off`): CGI/WSGI-style servers map `-` and `_` to the same
+ * variable, so `x_forwarded_for` could impersonate the `x-forwarded-for` we set.
+ */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   options: UpstreamHeaderOptions,
@@ -57,7 +77,7 @@ export function upstreamRequestHeaders(
   const out: Record<string, string | string[]> = {};
   const listed = connectionListed(incoming.connection);
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || listed?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || listed?.has(name) || name.includes('_')) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }

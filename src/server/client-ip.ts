@@ -52,15 +52,16 @@ export function checkTrustedProxy(entry: string): string | undefined {
 }
 
 function addEntry(list: BlockList, entry: string): void {
-  const [addr = '', prefix] = entry.split('/');
+  const [addr = '', prefix, extra] = entry.split('/');
   const family = isIP(addr);
-  if (family === 0) throw new Error(`not an IP address or CIDR: "${entry}"`);
+  if (family === 0 || extra !== undefined) throw new Error(`not an IP address or CIDR: "${entry}"`);
   const type = family === 6 ? 'ipv6' : 'ipv4';
   if (prefix === undefined) {
     list.addAddress(addr, type);
     return;
   }
-  const bits = Number(prefix);
+  // Decimal digits only: Number('') is 0, so `10.0.0.0/` would otherwise trust every address.
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : Number.NaN;
   if (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) {
     throw new Error(`bad CIDR prefix in "${entry}"`);
   }
@@ -68,5 +69,5 @@ function addEntry(list: BlockList, entry: string): void {
 }
 
 function stripV4Mapped(ip: string): string {
-  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  return ip.slice(0, 7).toLowerCase() === '::ffff:' && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }

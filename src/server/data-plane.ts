@@ -44,10 +44,32 @@ export interface DataPlane {
   idle(): Promise<void>;
 }
 
+/**
+ * Requests with more header fields than this get 431. Node's own cap (`maxHeadersCount`, 2,000) silently
+ * drops the excess instead; 100 is Envoy's `max_headers_count` and HAProxy's `tune.http.maxhdr` default.
+ */
+export const MAX_REQUEST_HEADERS = 100;
+
+/** Request targets longer than this get 414 (NGINX's default `large_client_header_buffers` is 8 KiB). */
+export const MAX_URL_BYTES = 8_192;
+
+/** One request's place in its connection's pipeline. */
+interface Turn {
+  req: IncomingMessage;
+  /** Resolves when this request's response is finished or the connection is gone. */
+  done: Promise<void>;
+  /** Resolves when every earlier request on the connection is done. */
+  previous: Promise<void>;
+}
+
 export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const { listen } = deps;
   let active = 0;
   let idleWaiters: Array<() => void> = [];
+  // The newest request of each connection. Node dispatches pipelined requests as soon as they are parsed
+  // and only queues their responses; we run them one at a time, so a request behind a long stream is not
+  // forwarded (nor its answer buffered in memory) before the stream ends, as NGINX and HAProxy do.
+  const lastTurn = new WeakMap<Socket, Turn>();
 
   const server = http.createServer(
     {
@@ -61,7 +83,17 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     },
     (req, res) => {
       active += 1;
-      handle(req, res)
+      const socket = req.socket;
+      const prior = lastTurn.get(socket);
+      const turn: Turn = { req, done: whenDone(res, socket), previous: prior?.done ?? Promise.resolve() };
+      lastTurn.set(socket, turn);
+      void turn.done.then(() => {
+        if (lastTurn.get(socket) === turn) lastTurn.delete(socket);
+      });
+      const run = prior
+        ? prior.done.then(() => (res.destroyed || socket.destroyed ? undefined : handle(req, res)))
+        : handle(req, res);
+      run
         .catch((err: unknown) => {
           deps.onInternalError(err);
           sendError(res, err);
@@ -76,7 +108,17 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         });
     },
   );
-  server.on('clientError', (err, socket) => answerClientError(err, socket as Socket));
+  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+  server.on('clientError', (err, socket) => {
+    const s = socket as Socket;
+    const turn = lastTurn.get(s);
+    // The error belongs to the request after the newest one when that one was fully received: answer it
+    // after the responses ahead of it, or the 400 would overtake (and cut) a response still in flight. A
+    // request whose own body failed to parse is answered once the requests before it are done.
+    const wait = turn === undefined ? undefined : turn.req.complete ? turn.done : turn.previous;
+    if (wait === undefined) answerClientError(err, s);
+    else void wait.then(() => answerClientError(err, s));
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const clientGone = new AbortController();
@@ -112,7 +154,14 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     };
     let started = false;
     let leaveBudget: (() => void) | undefined;
+    let closeConnection = false;
     try {
+      const framing = checkFraming(req, url);
+      if (framing !== undefined) {
+        // The rest of the connection's bytes cannot be trusted to be framed the way we think.
+        closeConnection = true;
+        throw framing;
+      }
       const route = matchRoute(method, path);
       if ('error' in route) {
         throw route.error === 'not_found'
@@ -155,7 +204,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         'x-request-id': id,
         'x-fulcrum-backend': ctx.endpoint ?? 'none',
         'x-fulcrum-attempts': String(ctx.attempts),
-        ...(deps.isShuttingDown() ? { connection: 'close' } : {}),
+        ...(deps.isShuttingDown() || closeConnection ? { connection: 'close' } : {}),
       });
     } finally {
       leaveBudget?.();
@@ -236,8 +285,61 @@ function sendJson(
   ctx.res.end(body);
 }
 
+/**
+ * Request-level framing checks that Node's parser lets through: RFC 9112 wants a transfer coding we do not
+ * implement answered with 501 (Node accepts `gzip, chunked` and would hand us still-gzipped bytes), a
+ * `Transfer-Encoding` in HTTP/1.0 treated as faulty framing (§6.1), and more than one `Host` refused with 400
+ * (§3.2). Too many header fields and over-long targets are limits of our own (see the constants above).
+ */
+function checkFraming(req: IncomingMessage, url: string): FulcrumError | undefined {
+  if (Buffer.byteLength(url) > MAX_URL_BYTES) {
+    return new FulcrumError('invalid_request', `The request target is longer than ${MAX_URL_BYTES} bytes.`, {
+      status: 414,
+    });
+  }
+  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
+    return new FulcrumError('invalid_request', `More than ${MAX_REQUEST_HEADERS} request header fields.`, {
+      status: 431,
+    });
+  }
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) {
+    if (req.httpVersion === '1.0') {
+      return new FulcrumError('invalid_request', 'Transfer-Encoding is not allowed in HTTP/1.0.');
+    }
+    if (te.trim().toLowerCase() !== 'chunked') {
+      return new FulcrumError('invalid_request', 'Only `Transfer-Encoding: chunked` is supported.', {
+        status: 501,
+      });
+    }
+  }
+  if ((req.headersDistinct.host?.length ?? 0) > 1) {
+    return new FulcrumError('invalid_request', 'More than one Host header.');
+  }
+  return undefined;
+}
+
+/** Resolves when a response is finished or abandoned, whichever comes first (never rejects). */
+function whenDone(res: ServerResponse, socket: Socket): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('close', done);
+      socket.off('close', done);
+      resolve();
+    };
+    res.once('close', done);
+    socket.once('close', done);
+  });
+}
+
+/** Sockets already answered by `answerClientError` (Node may report a broken connection more than once). */
+const answered = new WeakSet<Socket>();
+
 /** Answers HTTP parse errors (bad framing, oversized headers, header deadline) and closes the socket. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (answered.has(socket)) return;
+  answered.add(socket);
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
