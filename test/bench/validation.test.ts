@@ -1,0 +1,91 @@
+/**
+ * The bench's own numbers, validated (issue 4): against a backend of known, fixed TTFT and inter-token
+ * latency, the measured TTFT, ITL and end-to-end latency must match within a small tolerance, at a load where
+ * the client is not the bottleneck (its send lag stays small).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { runBench } from '../../src/bench/run.js';
+import { summarise } from '../../src/bench/stats.js';
+import { shareGpt } from '../../src/bench/workloads/sharegpt.js';
+import { type FixedServer, startFixedServer } from './fixed-server.js';
+
+const TTFT = 200;
+const ITL = 20;
+const SCALE = 2;
+let server: FixedServer;
+
+before(async () => {
+  server = await startFixedServer({ ttftMs: TTFT, itlMs: ITL, timeScale: SCALE, name: 'fixed-0' });
+});
+after(() => server.close());
+
+test('measured TTFT, ITL and E2E match a fixed-latency backend (virtual time, ×2 time scale)', async () => {
+  // 150 requests at 20 virtual req/s, ×2 time scale: 40 wall req/s offered, about 16 streams open at once.
+  const workload = shareGpt({ seed: 3, requests: 150, rate: 20, outputTokens: 30 });
+  const result = await runBench({
+    target: { baseUrl: server.url },
+    workload,
+    load: { mode: 'trace' },
+    timeScale: SCALE,
+    endpoints: ['fixed-0'],
+  });
+  const s = summarise(result);
+  assert.equal(s.requests.failed, 0, JSON.stringify(s.errors));
+  assert.equal(s.requests.ok, 150);
+  // Tolerances are in virtual ms (wall × 2) and generous because the test machine is shared: timer slack,
+  // loopback and a busy CPU add a few wall ms; a unit or scaling bug would be off by 100 ms or a factor.
+  assert.ok(Math.abs(s.ttftMs.p50 - TTFT) < 15, `TTFT p50 ${s.ttftMs.p50}`);
+  assert.ok(s.ttftMs.p90 - TTFT < 100, `TTFT p90 ${s.ttftMs.p90}`);
+  const minTtft = Math.min(...result.records.map((r) => r.ttftMs ?? Infinity));
+  // Node timers may fire up to ~1 wall ms early against performance.now(), hence 2 wall ms of slack.
+  assert.ok(minTtft >= TTFT - 4, `TTFT ${minTtft} cannot be much shorter than the server's delay`);
+  assert.ok(Math.abs(s.itlMs.p50 - ITL) < 4, `ITL p50 ${s.itlMs.p50}`);
+  assert.ok(Math.abs(s.tpotMs.mean - ITL) < 2, `mean ITL ${s.tpotMs.mean}`);
+  const e2eErrors = result.records.map((r) => r.e2eMs - (TTFT + (r.outputTokensRequested - 1) * ITL));
+  const sortedErr = [...e2eErrors].sort((a, b) => a - b);
+  assert.ok(Math.abs(sortedErr[Math.floor(sortedErr.length / 2)]!) < 15, `E2E median error ${sortedErr[75]}`);
+  assert.ok(
+    sortedErr[0]! > -4 && sortedErr.at(-1)! < 600,
+    `E2E error range ${sortedErr[0]}..${sortedErr.at(-1)}`,
+  );
+  for (const r of result.records) {
+    assert.equal(r.completionTokens, r.outputTokensRequested);
+    assert.equal(r.itlMs.length, r.outputTokensRequested - 1);
+    assert.equal(r.endpoint, 'fixed-0');
+  }
+  // The client kept up with the schedule: it is not the bottleneck at this load. (The tail bound is loose
+  // because other processes on a shared CI machine can stall this one; the median is the real check.)
+  assert.ok(s.client.lagP50WallMs < 5, `send lag p50 ${s.client.lagP50WallMs} ms`);
+  assert.ok(s.client.lagP99WallMs < 150, `send lag p99 ${s.client.lagP99WallMs} ms`);
+  assert.equal(s.endpoints[0]?.requestShare, 1);
+});
+
+test('an HTTP error is counted by kind and excluded from latencies', async () => {
+  const bad = await startFixedServer({ ttftMs: 10, itlMs: 1, failWith: 503 });
+  try {
+    const result = await runBench({
+      target: { baseUrl: bad.url },
+      workload: shareGpt({ seed: 1, requests: 5, rate: 100 }),
+      load: { mode: 'trace' },
+    });
+    const s = summarise(result);
+    assert.deepEqual(s.errors, { http_503: 5 });
+    assert.equal(s.ttftMs.count, 0);
+    assert.equal(s.goodput.fraction, 0);
+  } finally {
+    await bad.close();
+  }
+});
+
+test('an unreachable target fails every request as connect_refused, quickly', async () => {
+  const gone = await startFixedServer({ ttftMs: 10, itlMs: 1 });
+  const url = gone.url;
+  await gone.close();
+  const result = await runBench({
+    target: { baseUrl: url },
+    workload: shareGpt({ seed: 1, requests: 3, rate: 100 }),
+    load: { mode: 'trace' },
+  });
+  assert.deepEqual(summarise(result).errors, { connect_refused: 3 });
+});
