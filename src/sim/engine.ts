@@ -163,12 +163,12 @@ export class StepEngine implements SimEngine {
   }
 
   load(): EngineLoad {
-    const kv = this.cache.snapshot();
+    const used = this.cache.usedBlocks;
     return {
       running: this.running.length,
       waiting: this.waiting.length + this.pending.length,
-      kvUsage: kv.usage,
-      kvTokens: kv.used * this.params.blockSize,
+      kvUsage: used / this.cache.numBlocks,
+      kvTokens: used * this.params.blockSize,
       kvCapacityTokens: this.cache.numBlocks * this.params.blockSize,
       maxNumSeqs: this.params.maxNumSeqs,
     };

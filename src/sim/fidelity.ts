@@ -142,6 +142,7 @@ export function engineRows(): FidelityRow[] {
   decode('A: decode ITL, B=256, ctx 1k', A, 256, 1000, 24.2, 'NIM FP8 c=250: 16.1 ms (shape only)');
   decode('B: decode ITL, B=1 (ctx 2k)', B, 1, 2000, 11.8, 'llm-d estimate 15–25 ms');
   decode('C: decode ITL, B=1 (ctx 2k)', C, 1, 2000, 22.8, 'Splitwise 29.7 ms; NIM FP8 TP2 18.6 ms');
+  prefill('A: prefill 32,768 tokens (4 chunks)', A, 32768, 0, 1400, '–');
   prefill('B: prefill 2,048 tokens', B, 2048, 0, 150, 'llm-d estimate 0.30–0.55 ms/token');
   prefill('C: prefill 8,192 tokens', C, 8192, 0, 600, 'Splitwise H100 TP4 953.6 ms (2023 vLLM)');
   prefill('B: 12k prompt, uncached', B, 12000, 0, 1062, '–');

@@ -19,7 +19,7 @@ function check(rows: FidelityRow[]): void {
 
 test('decode ITL and prefill rows, on the engine’s virtual clock', () => {
   const rows = engineRows();
-  assert.equal(rows.length, 12);
+  assert.equal(rows.length, 13);
   check(rows);
 });
 
