@@ -59,6 +59,31 @@ export function hotspots(profile: CpuProfile, top = 25): Hotspot[] {
     .map(([where, us]) => ({ where, selfMs: us / 1000, percent: total > 0 ? (100 * us) / total : 0 }));
 }
 
+/**
+ * Self time grouped by where the code lives — `src/…` files one by one, then undici, other packages, Node's
+ * own JavaScript, and native/engine time — to separate the proxy's own cost from the platform's.
+ */
+export function byOrigin(profile: CpuProfile): Hotspot[] {
+  const groups = new Map<string, number>();
+  let total = 0;
+  for (const h of hotspots(profile, Number.MAX_SAFE_INTEGER)) {
+    const file = /\(([^)]*):\d+\)$/.exec(h.where)?.[1];
+    let origin: string;
+    if (h.where === '(idle)') continue;
+    if (!file) origin = 'native, GC and engine';
+    else if (file.startsWith('/src/')) origin = file;
+    else if (file.startsWith('node_modules/undici/')) origin = 'undici';
+    else if (file.startsWith('node_modules/')) origin = 'other packages';
+    else if (file.startsWith('node:')) origin = "Node's JavaScript (node:*)";
+    else origin = file;
+    groups.set(origin, (groups.get(origin) ?? 0) + h.selfMs);
+    total += h.selfMs;
+  }
+  return [...groups.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([where, ms]) => ({ where, selfMs: ms, percent: total > 0 ? (100 * ms) / total : 0 }));
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [file, top = '25'] = process.argv.slice(2);
   if (!file) {
@@ -70,7 +95,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(
     `profile: ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s, idle ${idle?.percent.toFixed(1) ?? 0}%`,
   );
-  for (const h of hotspots(profile, Number(top))) {
-    console.log(`${h.percent.toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.where}`);
-  }
+  const line = (h: Hotspot) =>
+    `${h.percent.toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.where}`;
+  console.log('\nTop functions by self time (% of all samples):');
+  for (const h of hotspots(profile, Number(top))) console.log(line(h));
+  console.log('\nBusy time by origin (% of non-idle samples):');
+  for (const h of byOrigin(profile)) console.log(line(h));
 }
