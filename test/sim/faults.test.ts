@@ -110,6 +110,11 @@ test('close-after=N: N tokens then FIN (default) or RST, without [DONE]; the eng
     });
     assert.equal(rst.end, 'rst');
     assert.equal(contentChunks(rst.data), 3);
+    // Not streaming: the connection closes after N tokens' worth of work, before any header.
+    const whole = await raw(sim.port, '/v1/chat/completions', chat(false), {
+      'x-sim-fault': 'close-after=3',
+    });
+    assert.deepEqual([whole.end, whole.data], ['fin', '']);
   }));
 
 test('stall-after=N: N tokens, then silence on an open connection', () =>

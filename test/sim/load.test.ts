@@ -121,3 +121,23 @@ test('a follow-up turn that includes the reply reuses the whole conversation', a
     await sim.close();
   }
 });
+
+test('the fixed profile (bench fixture) delivers its exact TTFT and ITL through the server', async () => {
+  const sim = await startSim({ profile: 'fixed', params: { ttftMs: 100, itlMs: 10 } });
+  try {
+    await streamTimes(sim.url, { prompt: 'warm up', max_tokens: 1 });
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        streamTimes(sim.url, { prompt: `q${i}`, max_tokens: 30, ignore_eos: true }),
+      ),
+    );
+    for (const t of runs) {
+      assert.equal(t.length, 30);
+      assert.ok(t[0]! >= 99 && t[0]! < 160, `TTFT ${t[0]} ms`);
+      const itl = (t.at(-1)! - t[0]!) / 29;
+      assert.ok(Math.abs(itl / 10 - 1) < 0.15, `ITL ${itl} ms`);
+    }
+  } finally {
+    await sim.close();
+  }
+});
