@@ -25,8 +25,9 @@ export const CHARTS_SCRIPT = `
     if (Math.abs(v) >= 1000) return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + 'k';
     return Math.abs(v) < 1 ? v.toFixed(2) : String(Math.round(v * 10) / 10);
   }
-  // series: [{ name, xs, ys }]. Returns the number of lines drawn.
-  function lineChart(container, title, xLabel, yLabel, series, yMax) {
+  // series: [{ name, xs, ys }]; logX draws x on a log10 axis (latency CDFs span decades). Returns the
+  // number of lines drawn.
+  function lineChart(container, title, xLabel, yLabel, series, yMax, logX) {
     var W = 560, H = 300, L = 56, R = 12, T = 28, B = 42;
     var fig = document.createElement('figure');
     fig.className = 'chart';
@@ -38,15 +39,29 @@ export const CHARTS_SCRIPT = `
       s.xs.forEach(function (x) { if (x > xmax) xmax = x; });
       s.ys.forEach(function (y) { if (y > ymax) ymax = y; });
     });
-    xmax = nice(xmax); ymax = yMax || nice(ymax);
-    var sx = function (x) { return L + (x / xmax) * (W - L - R); };
+    ymax = yMax || nice(ymax);
+    var sx, xticks = [];
+    if (logX) {
+      var xmin = Infinity;
+      series.forEach(function (s) { s.xs.forEach(function (x) { if (x > 0 && x < xmin) xmin = x; }); });
+      if (!isFinite(xmin)) xmin = 1;
+      var lo = Math.floor(Math.log10(xmin)), hi = Math.max(lo + 1, Math.ceil(Math.log10(xmax || 1)));
+      sx = function (x) { return L + ((Math.log10(Math.max(x, Math.pow(10, lo))) - lo) / (hi - lo)) * (W - L - R); };
+      for (var d = lo; d <= hi; d++) xticks.push(Math.pow(10, d));
+    } else {
+      xmax = nice(xmax);
+      sx = function (x) { return L + (x / xmax) * (W - L - R); };
+      for (var i = 0; i <= 5; i++) xticks.push((xmax * i) / 5);
+    }
     var sy = function (y) { return H - B - (y / ymax) * (H - T - B); };
     var axes = el('g', { class: 'axes' }, svg);
-    for (var i = 0; i <= 5; i++) {
-      var xv = (xmax * i) / 5, yv = (ymax * i) / 5;
+    xticks.forEach(function (xv) {
       el('line', { x1: sx(xv), x2: sx(xv), y1: T, y2: H - B, class: 'grid' }, axes);
-      el('line', { x1: L, x2: W - R, y1: sy(yv), y2: sy(yv), class: 'grid' }, axes);
       el('text', { x: sx(xv), y: H - B + 16, 'text-anchor': 'middle' }, axes).textContent = fmt(xv);
+    });
+    for (var j = 0; j <= 5; j++) {
+      var yv = (ymax * j) / 5;
+      el('line', { x1: L, x2: W - R, y1: sy(yv), y2: sy(yv), class: 'grid' }, axes);
       el('text', { x: L - 6, y: sy(yv) + 4, 'text-anchor': 'end' }, axes).textContent = fmt(yv);
     }
     el('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', class: 'label' }, axes).textContent = xLabel;
@@ -73,16 +88,16 @@ export const CHARTS_SCRIPT = `
     return drawn;
   }
   var charts = 0, lines = 0;
-  function add(container, title, xl, yl, series, yMax) {
-    lines += lineChart(container, title, xl, yl, series, yMax);
+  function add(container, title, xl, yl, series, yMax, logX) {
+    lines += lineChart(container, title, xl, yl, series, yMax, logX);
     charts++;
   }
   var runs = data.runs;
   var lat = document.getElementById('latency-charts');
-  add(lat, 'TTFT CDF', 'time to first token (ms, virtual)', 'fraction of requests',
-    runs.map(function (r) { return { name: r.name, xs: r.ttftCdf.x, ys: r.ttftCdf.p }; }), 1);
-  add(lat, 'End-to-end latency CDF', 'end-to-end latency (ms, virtual)', 'fraction of requests',
-    runs.map(function (r) { return { name: r.name, xs: r.e2eCdf.x, ys: r.e2eCdf.p }; }), 1);
+  add(lat, 'TTFT CDF', 'time to first token (ms, virtual, log scale)', 'fraction of requests',
+    runs.map(function (r) { return { name: r.name, xs: r.ttftCdf.x, ys: r.ttftCdf.p }; }), 1, true);
+  add(lat, 'End-to-end latency CDF', 'end-to-end latency (ms, virtual, log scale)', 'fraction of requests',
+    runs.map(function (r) { return { name: r.name, xs: r.e2eCdf.x, ys: r.e2eCdf.p }; }), 1, true);
   var time = document.getElementById('time-charts');
   add(time, 'Output throughput over time', 'time (s, virtual)', 'output tokens/s',
     runs.map(function (r) { return { name: r.name, xs: r.series.t, ys: r.series.outputTokensPerS }; }));

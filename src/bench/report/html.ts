@@ -23,7 +23,8 @@ export function cdfPoints(values: readonly number[], points = CDF_POINTS): { x: 
     x.push(Math.round(sorted[idx]! * 10) / 10);
     p.push((idx + 1) / sorted.length);
   }
-  return { x: [0, ...x], p: [0, ...p] };
+  // The curve starts at the smallest value with fraction 0 (a log axis has no 0).
+  return { x: [x[0]!, ...x], p: [0, ...p] };
 }
 
 const escapeHtml = (s: string) =>
