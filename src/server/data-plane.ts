@@ -80,6 +80,8 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       // Node checks the header/request deadlines on this period; its 30 s default makes them coarse.
       connectionsCheckingInterval: 1_000,
       noDelay: true,
+      // Checked in `checkFraming` instead, so the 400 carries an OpenAI-style body like every other error.
+      requireHostHeader: false,
     },
     (req, res) => {
       active += 1;
@@ -90,10 +92,11 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       void turn.done.then(() => {
         if (lastTurn.get(socket) === turn) lastTurn.delete(socket);
       });
-      const run = prior
-        ? prior.done.then(() => (res.destroyed || socket.destroyed ? undefined : handle(req, res)))
-        : handle(req, res);
-      run
+      // Not writable: an earlier response closed the connection (`Connection: close` after a framing
+      // error, a timeout…), and a request pipelined behind it must not run.
+      const start = (): Promise<void> =>
+        res.destroyed || !socket.writable ? Promise.resolve() : handle(req, res);
+      (prior ? prior.done.then(start) : start())
         .catch((err: unknown) => {
           deps.onInternalError(err);
           sendError(res, err);
@@ -289,7 +292,7 @@ function sendJson(
  * Request-level framing checks that Node's parser lets through: RFC 9112 wants a transfer coding we do not
  * implement answered with 501 (Node accepts `gzip, chunked` and would hand us still-gzipped bytes), a
  * `Transfer-Encoding` in HTTP/1.0 treated as faulty framing (§6.1), and more than one `Host` refused with 400
- * (§3.2). Too many header fields and over-long targets are limits of our own (see the constants above).
+ * (§3.2), as is an HTTP/1.1 request without one. Too many header fields and over-long targets are limits of our own (see the constants above).
  */
 function checkFraming(req: IncomingMessage, url: string): FulcrumError | undefined {
   if (Buffer.byteLength(url) > MAX_URL_BYTES) {
@@ -313,8 +316,10 @@ function checkFraming(req: IncomingMessage, url: string): FulcrumError | undefin
       });
     }
   }
-  if ((req.headersDistinct.host?.length ?? 0) > 1) {
-    return new FulcrumError('invalid_request', 'More than one Host header.');
+  const hosts = req.headersDistinct.host?.length ?? 0;
+  if (hosts > 1) return new FulcrumError('invalid_request', 'More than one Host header.');
+  if (hosts === 0 && req.httpVersion === '1.1') {
+    return new FulcrumError('invalid_request', 'HTTP/1.1 requests must carry a Host header.');
   }
   return undefined;
 }
