@@ -133,10 +133,15 @@ test('the fixed profile (bench fixture) delivers its exact TTFT and ITL through 
     );
     for (const t of runs) {
       assert.equal(t.length, 30);
-      assert.ok(t[0]! >= 99 && t[0]! < 160, `TTFT ${t[0]} ms`);
+      // Never early; lateness is the client's and the machine's (generous: tests share two cores).
+      assert.ok(t[0]! >= 99 && t[0]! < 400, `TTFT ${t[0]} ms`);
       const itl = (t.at(-1)! - t[0]!) / 29;
       assert.ok(Math.abs(itl / 10 - 1) < 0.15, `ITL ${itl} ms`);
     }
+    // From arrival at the server, exactly the fixture's TTFT.
+    const records = sim.requests().filter((r) => r.outcome === 'ok');
+    assert.equal(records.length, 21);
+    assert.ok(records.every((r) => Math.abs(r.ttftMs! - 100) < 1e-6));
   } finally {
     await sim.close();
   }
