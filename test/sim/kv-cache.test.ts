@@ -30,7 +30,7 @@ function put(kv: KvCache, hs: number[]): number[] {
   kv.retain(hit);
   const fresh = kv.allocate(hs.length - hit.length)!;
   const blocks = [...hit, ...fresh];
-  blocks.forEach((b, i) => kv.register(b, hs[i]!));
+  for (const [i, b] of blocks.entries()) kv.register(b, hs[i]!);
   return blocks;
 }
 
