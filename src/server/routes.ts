@@ -31,6 +31,12 @@ export function matchRoute(
   if (!SAFE_PATH.test(path) || path.split('/').some((seg) => seg === '.' || seg === '..')) {
     return { error: 'not_found' };
   }
+  // `/v1/Chat/Completions` would pass through un-validated to an upstream that may match paths without
+  // regard to case and serve it as chat completions: a case variant of a route we own is not ours to pass.
+  const lower = path.toLowerCase();
+  if (lower !== path && (INFERENCE.has(lower) || lower === '/v1/models' || lower.startsWith('/v1/models/'))) {
+    return { error: 'not_found' };
+  }
   if (path.startsWith('/v1/models/') && method === 'GET') {
     return { kind: 'models', modelId: decodeURIComponent(path.slice('/v1/models/'.length)) };
   }
