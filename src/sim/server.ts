@@ -7,13 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Random } from '../core/prng.js';
+import { serveEmbeddings } from './embeddings.js';
 import { chooseFault, FAULT_HEADER, type Fault, type FaultPlan, faultLabel } from './faults.js';
 import { runGeneration } from './generation.js';
-import { type EngineFlavor, llamacppSlots, type MetricsSource, metricsFor, ollamaPs } from './metrics.js';
-import { parseGeneration, promptOf, RequestError } from './openai-request.js';
+import { type InfoContext, serveInfo } from './info-routes.js';
+import type { EngineFlavor, MetricsSource } from './metrics.js';
+import { parseGeneration, RequestError } from './openai-request.js';
 import type { RealtimeDriver } from './realtime.js';
 import type { RequestLog, SimRequestRecord } from './records.js';
-import { errorBody, usage } from './sse.js';
+import { sendJson } from './respond.js';
+import { errorBody } from './sse.js';
 
 /** What the server needs from its owner. */
 export interface SimServerConfig {
@@ -36,17 +39,6 @@ export interface SimServerConfig {
 
 const MAX_BODY = 64 * 1024 * 1024;
 const GARBAGE = Buffer.from('\x00\xff\xfeSIM GARBAGE \x13\x37 not http at all\r\n\r\n\x00\x01\x02');
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(text);
-}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -160,6 +152,11 @@ export class SimServer {
     });
   }
 
+  private infoContext(): InfoContext {
+    const { engine, models, maxModelLen, slots } = this.cfg;
+    return { engine, models, maxModelLen, slots, source: () => this.metricsSource() };
+  }
+
   /** Current load for exporters. */
   metricsSource(): MetricsSource {
     return {
@@ -189,59 +186,7 @@ export class SimServer {
     const method = req.method ?? 'GET';
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomBytes(8).toString('hex');
     res.setHeader('x-request-id', requestId);
-    const { engine } = this.cfg;
-    if (method === 'GET') {
-      switch (path) {
-        case '/health':
-          if (engine === 'llamacpp') return sendJson(res, 200, { status: 'ok' });
-          res.writeHead(200).end();
-          return;
-        case '/v1/models':
-          return sendJson(res, 200, {
-            object: 'list',
-            data: this.cfg.models.map((id) => ({
-              id,
-              object: 'model',
-              created: Math.floor(Date.now() / 1000),
-              owned_by: engine,
-              root: this.cfg.models[0],
-              max_model_len: this.cfg.maxModelLen,
-            })),
-          });
-        case '/metrics': {
-          const text = metricsFor(engine, this.metricsSource());
-          if (text === undefined) break;
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-          res.end(text);
-          return;
-        }
-        case '/slots':
-          if (engine !== 'llamacpp') break;
-          return sendJson(
-            res,
-            200,
-            llamacppSlots(this.metricsSource(), this.cfg.slots, this.cfg.maxModelLen),
-          );
-        case '/api/ps':
-          if (engine !== 'ollama') break;
-          return sendJson(res, 200, ollamaPs(this.cfg.models[0]!, 16_000_000_000));
-        case '/api/version':
-          if (engine !== 'ollama') break;
-          return sendJson(res, 200, { version: '0.6.0' });
-        case '/info':
-          if (engine !== 'tgi') break;
-          return sendJson(res, 200, {
-            model_id: this.cfg.models[0],
-            max_concurrent_requests: this.metricsSource().load.maxNumSeqs,
-            max_total_tokens: this.cfg.maxModelLen,
-          });
-        case '/':
-          if (engine === 'ollama') {
-            res.writeHead(200, { 'content-type': 'text/plain' }).end('Ollama is running');
-            return;
-          }
-      }
-    }
+    if (method === 'GET' && serveInfo(path, res, this.infoContext())) return;
     const generation = path === '/v1/chat/completions' || path === '/v1/completions';
     if (!generation && path !== '/v1/embeddings') {
       return sendJson(res, 404, errorBody(404, `no route for ${method} ${path}`, 'NotFoundError'));
@@ -309,7 +254,15 @@ export class SimServer {
       }
       record.model = typeof model === 'string' ? model : this.cfg.models[0];
       record.stream = body.stream === true;
-      if (path === '/v1/embeddings') return this.embeddings(body, res, record, arrival);
+      if (path === '/v1/embeddings') {
+        return serveEmbeddings(
+          { driver: this.cfg.driver, log, dim: this.cfg.embeddingDim },
+          body,
+          res,
+          record,
+          arrival,
+        );
+      }
       const gen = parseGeneration(path === '/v1/chat/completions' ? 'chat' : 'completion', body, {
         defaultModel: this.cfg.models[0]!,
         maxModelLen: this.cfg.maxModelLen,
@@ -390,82 +343,4 @@ export class SimServer {
         return false;
     }
   }
-
-  /** /v1/embeddings: each input is prefilled by the engine (one step's worth of work), then vectors returned. */
-  private embeddings(
-    body: Record<string, unknown>,
-    res: ServerResponse,
-    record: SimRequestRecord,
-    arrival: number,
-  ): void {
-    const raw = body.input;
-    const inputs: unknown[] =
-      Array.isArray(raw) && raw.length > 0 && (typeof raw[0] === 'string' || Array.isArray(raw[0]))
-        ? raw
-        : [raw];
-    const prompts = inputs.map((x) => promptOf(x, 'input'));
-    const base64 = body.encoding_format === 'base64';
-    const dim = this.cfg.embeddingDim;
-    let left = prompts.length;
-    const handles = prompts.map((tokens) =>
-      this.cfg.driver.submit(
-        { promptTokens: tokens, outputTokens: 1, finishReason: 'stop', outputTokenId: () => 0 },
-        { onToken: () => --left === 0 && finish() },
-        arrival,
-      ),
-    );
-    const promptTokens = prompts.reduce((s, p) => s + p.length, 0);
-    record.promptTokens = promptTokens;
-    let done = false;
-    res.on('close', () => {
-      if (done) return;
-      done = true;
-      for (const h of handles) this.cfg.driver.cancel(h);
-      this.cfg.log.end(record, 'aborted');
-    });
-    const finish = () => {
-      done = true;
-      const data = prompts.map((tokens, index) => {
-        const v = embed(tokens, dim);
-        return {
-          object: 'embedding',
-          index,
-          embedding: base64
-            ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
-            : Array.from(v),
-        };
-      });
-      const u = usage(
-        promptTokens,
-        0,
-        handles.reduce((s, h) => s + h.cachedTokens, 0),
-      );
-      record.status = 200;
-      record.cachedTokens = u.prompt_tokens_details.cached_tokens;
-      sendJson(res, 200, {
-        object: 'list',
-        data,
-        model: record.model,
-        usage: { prompt_tokens: u.prompt_tokens, total_tokens: u.prompt_tokens },
-      });
-      this.cfg.log.end(record, 'ok');
-    };
-  }
-}
-
-/** A deterministic unit vector from token ids (same text → same vector; shared words → correlated vectors). */
-export function embed(tokens: readonly number[], dim: number): Float32Array {
-  const v = new Float32Array(dim);
-  for (const t of tokens) {
-    let h = Math.imul(t ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
-    for (let k = 0; k < 4; k++) {
-      h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-      v[h % dim]! += (h & 1) === 0 ? 1 : -1;
-    }
-  }
-  let norm = 0;
-  for (const x of v) norm += x * x;
-  norm = Math.sqrt(norm) || 1;
-  for (let i = 0; i < dim; i++) v[i]! /= norm;
-  return v;
 }
