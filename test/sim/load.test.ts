@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { syntheticPrompt } from '../../src/sim/fidelity.js';
 import { startSim } from '../../src/sim/index.js';
+import { decodeItlMs, prefillAloneMs } from '../../src/sim/step-model.js';
 
 const SCALE = 5;
 
@@ -142,6 +143,37 @@ test('the fixed profile (bench fixture) delivers its exact TTFT and ITL through 
     const records = sim.requests().filter((r) => r.outcome === 'ok');
     assert.equal(records.length, 21);
     assert.ok(records.every((r) => Math.abs(r.ttftMs! - 100) < 1e-6));
+  } finally {
+    await sim.close();
+  }
+});
+
+test('time scale: virtual latencies follow the model; wall latencies shrink by the scale', async () => {
+  const scale = 20;
+  const sim = await startSim({ timeScale: scale });
+  try {
+    await streamTimes(sim.url, { prompt: syntheticPrompt(64, 1), max_tokens: 1 });
+    const t0 = performance.now();
+    const times = await streamTimes(sim.url, {
+      prompt: syntheticPrompt(8192, 2),
+      max_tokens: 40,
+      ignore_eos: true,
+    });
+    const wall = performance.now() - t0;
+    const rec = sim.requests().at(-1)!;
+    const p = sim.params;
+    assert.equal(p.kind, 'step');
+    if (p.kind !== 'step') return;
+    // In virtual time the TTFT is the model's prefill + T_api, never less. Real time spent reading and parsing
+    // the request beyond T_api is not scaled, so it adds scale × (its wall ms): allow 2 ms of wall time.
+    const model = prefillAloneMs(p, 8192) + p.tApiMs;
+    assert.ok(rec.ttftMs! >= model - 1e-6, `virtual TTFT ${rec.ttftMs} below the model's ${model}`);
+    assert.ok(rec.ttftMs! < model + 2 * scale, `virtual TTFT ${rec.ttftMs} vs ${model}`);
+    // On the wall clock the whole request took about 1/scale of its virtual duration.
+    const virtualTotal = model + 39 * decodeItlMs(p, 1, 8192 + 20);
+    assert.ok(wall < (virtualTotal / scale) * 2 + 50, `wall ${wall} ms for ${virtualTotal} virtual ms`);
+    assert.ok(wall > (virtualTotal / scale) * 0.9, `wall ${wall} ms for ${virtualTotal} virtual ms`);
+    assert.equal(times.length, 40);
   } finally {
     await sim.close();
   }
