@@ -27,6 +27,7 @@ export const ERROR_KINDS = {
   not_found: { status: 404, type: 'invalid_request_error', source: 'client', retryable: false },
   model_not_found: { status: 404, type: 'invalid_request_error', source: 'client', retryable: false },
   method_not_allowed: { status: 405, type: 'invalid_request_error', source: 'client', retryable: false },
+  conflict: { status: 409, type: 'invalid_request_error', source: 'client', retryable: false },
   request_timeout: { status: 408, type: 'invalid_request_error', source: 'client', retryable: false },
   payload_too_large: { status: 413, type: 'invalid_request_error', source: 'client', retryable: false },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', source: 'client', retryable: false },

@@ -34,7 +34,7 @@ export interface RequestContext {
   endpoint: string | undefined;
   /** The status sent to the client (0 until sent). */
   status: number;
-  /** Clock ms when the first response byte was sent. */
+  /** Clock ms when the first response body byte was sent (for a stream: its first event). */
   firstByteAt: number | undefined;
   /** Error code when the request failed, before or after the commit point. */
   errorCode: string | undefined;

@@ -139,7 +139,6 @@ export async function runAttempt(
     }
     ctx.res.writeHead(status, headers);
     ctx.status = status;
-    ctx.firstByteAt = deps.clock.now();
     if (sse) ctx.res.flushHeaders();
 
     const end = await relayBody(ctx, response.body, {
@@ -148,6 +147,7 @@ export async function runAttempt(
       abort,
       sendTimeoutMs: deps.sendTimeoutMs,
       hardStop: deps.hardStop,
+      now: () => deps.clock.now(),
     });
     if (end.kind === 'upstream_error') {
       outcome = 'failure';

@@ -22,6 +22,8 @@ export interface RelayOptions {
   sendTimeoutMs: number;
   /** Shutdown deadline passed: end the response now. */
   hardStop: AbortSignal;
+  /** The clock, to stamp the first body byte. */
+  now: () => number;
 }
 
 export type RelayEnd =
@@ -57,7 +59,10 @@ export function relayBody(ctx: RequestContext, body: Readable, options: RelayOpt
     };
     const onData = (chunk: Buffer): void => {
       const out = framer ? framer.push(chunk) : chunk;
-      if (out === undefined || res.write(out)) return;
+      if (out === undefined) return;
+      // Time to the first body byte: for a stream, the first event (engines send the head before any token).
+      ctx.firstByteAt ??= options.now();
+      if (res.write(out)) return;
       body.pause();
       if (options.sendTimeoutMs > 0) stallTimer = setTimeout(onStall, options.sendTimeoutMs);
     };
@@ -68,6 +73,7 @@ export function relayBody(ctx: RequestContext, body: Readable, options: RelayOpt
     };
     const onEnd = (): void => {
       const rest = framer?.flush();
+      ctx.firstByteAt ??= options.now();
       if (rest) res.write(rest);
       res.end();
       finish({ kind: 'complete' });

@@ -89,11 +89,7 @@ export function endpointRoutes(pool: Pool, logger: Logger): AdminRoute[] {
           if (!parsed.success) throw invalid('endpoint', parsed.error);
           const spec = parsed.data;
           if (pool.get(spec.name)) {
-            // No dedicated 409 kind in the taxonomy yet; the status override keeps the OpenAI shape.
-            throw new FulcrumError('invalid_request', `An endpoint named "${spec.name}" already exists.`, {
-              status: 409,
-              param: 'name',
-            });
+            throw new FulcrumError('conflict', `An endpoint named "${spec.name}" already exists.`, { param: 'name' });
           }
           let endpoint: ReturnType<Pool['add']>;
           try {

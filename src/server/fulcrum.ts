@@ -66,7 +66,9 @@ export async function startFulcrum(
   const config = configSchema.parse(input);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
-  const logger = options.logger ?? createLogger(config.logging);
+  const logger =
+    options.logger ??
+    createLogger({ ...config.logging, secrets: [config.admin.token, ...config.endpoints.map((e) => e.apiKey)] });
   const telemetry = new TelemetryBus();
   const pool = new Pool(config.endpoints, clock, telemetry);
   const strategy = createStrategy(config.strategy.name, config.strategy.options, {
