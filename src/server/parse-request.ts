@@ -108,20 +108,34 @@ function invalid(code: 'invalid_json' | 'invalid_request', message: string, para
   return new FulcrumError(code, message, param === undefined ? {} : { param });
 }
 
-/** Linear scan for bracket depth outside strings, so a hostile 10k-deep body never reaches JSON.parse. */
+/**
+ * Linear scan for bracket depth outside strings, so a hostile 10k-deep body never reaches JSON.parse. Strings
+ * are skipped with `indexOf` (native memchr) rather than byte by byte: prompts are mostly string bytes, and a
+ * 10 MB prompt costs ~1 ms instead of ~16 ms.
+ */
 export function exceedsDepth(body: Buffer, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      i = closingQuote(body, i + 1);
+      if (i === -1) return false; // unterminated string: JSON.parse reports it
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) return true;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
+}
+
+/** Index of the quote that closes a string starting at `from`, or -1. */
+function closingQuote(body: Buffer, from: number): number {
+  let q = body.indexOf(0x22, from);
+  while (q !== -1) {
+    // Escaped only if preceded by an odd run of backslashes (`\\"` closes, `\\\"` does not).
+    let slashes = 0;
+    while (q - 1 - slashes >= from && body[q - 1 - slashes] === 0x5c) slashes++;
+    if (slashes % 2 === 0) return q;
+    q = body.indexOf(0x22, q + 1);
+  }
+  return -1;
 }

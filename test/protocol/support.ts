@@ -94,6 +94,8 @@ function status(line: string): number {
 export interface RawClient {
   socket: net.Socket;
   data(): string;
+  /** performance.now() when the first response byte arrived, or undefined. */
+  firstDataAt(): number | undefined;
   /** performance.now() at close, or undefined while open. */
   closedAt(): number | undefined;
   closed: Promise<number>;
@@ -103,7 +105,9 @@ export function rawClient(port: number, localAddress?: string): RawClient {
   const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
   let data = '';
   let closedAt: number | undefined;
+  let firstDataAt: number | undefined;
   socket.on('data', (d) => {
+    firstDataAt ??= performance.now();
     data += d.toString('latin1');
   });
   socket.on('error', () => {});
@@ -113,7 +117,7 @@ export function rawClient(port: number, localAddress?: string): RawClient {
       resolve(closedAt);
     }),
   );
-  return { socket, data: () => data, closedAt: () => closedAt, closed };
+  return { socket, data: () => data, firstDataAt: () => firstDataAt, closedAt: () => closedAt, closed };
 }
 
 /**

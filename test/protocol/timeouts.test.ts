@@ -35,7 +35,7 @@ describe('S13/S25 slow clients', () => {
   });
   after(() => c.close());
 
-  test('S13: a body trickling at 1 byte/s → 408 at the body deadline, nothing forwarded', async () => {
+  test('S13: a body trickling at 1 byte/s → 408 at the body deadline, nothing forwarded', async (t) => {
     const before = forwarded(c);
     const client = rawClient(portOf(c));
     const head =
@@ -58,6 +58,7 @@ describe('S13/S25 slow clients', () => {
       );
       assert.equal(responses[0]!.headers.connection, 'close');
       const elapsed = closedAt - sentAt;
+      t.diagnostic(`closed after ${elapsed.toFixed(0)} ms`);
       assert.ok(elapsed >= BODY_TIMEOUT - 50 && elapsed <= BODY_TIMEOUT + 300, `closed after ${elapsed} ms`);
     } finally {
       clearInterval(drip);
@@ -83,7 +84,7 @@ describe('S13/S25 slow clients', () => {
     assert.equal(forwarded(c) - before, 0);
   });
 
-  test('S25: 50 slowloris sockets are each cut at the head deadline; a legitimate request still works', async () => {
+  test('S25: 50 slowloris sockets are each cut at the head deadline; a legitimate request still works', async (t) => {
     const fdsBefore = openFds();
     const before = forwarded(c);
     const clients: Array<RawClient & { startedAt: number }> = [];
@@ -106,6 +107,11 @@ describe('S13/S25 slow clients', () => {
       assert.ok(legitMs < 500, `legitimate request took ${legitMs} ms`);
 
       const closedAt = await Promise.all(clients.map((cl) => cl.closed));
+      const lifetimes = clients.map((cl, i) => closedAt[i]! - cl.startedAt);
+      t.diagnostic(
+        `legitimate request ${legitMs.toFixed(0)} ms; slowloris sockets closed after ` +
+          `${Math.min(...lifetimes).toFixed(0)}–${Math.max(...lifetimes).toFixed(0)} ms`,
+      );
       for (const [i, cl] of clients.entries()) {
         const lived = closedAt[i]! - cl.startedAt;
         assert.ok(
