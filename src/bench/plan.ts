@@ -30,6 +30,12 @@ const backendSchema = z.strictObject({
   count: z.number().int().min(1).max(64).default(1),
   /** Profile parameter overrides, e.g. `{ maxNumSeqs: 64 }`. */
   params: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Tokens per SSE event the simulator sends. Default 1 (one event per engine step, like vLLM). Larger values
+   * cut the CPU every process spends per token (simulator, proxy, client) when a small machine must stream a
+   * big cluster's output; per-request mean ITL is unchanged, per-event ITL becomes coarser.
+   */
+  coalesce: z.number().int().min(1).max(64).default(1),
   /** Weight given to Fulcrum's weighted strategies. Default 1. */
   weight: z.number().int().min(1).max(1000).default(1),
 });

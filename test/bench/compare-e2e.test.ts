@@ -63,7 +63,9 @@ test('compare: two contenders on two fresh simulators, one table, nothing left r
     assert.equal(s.requests.sent, 60, run.result.name);
     assert.equal(s.requests.failed, 0, `${run.result.name}: ${JSON.stringify(s.errors)}`);
     assert.ok(s.ttftMs.p50 > 0 && s.ttftMs.p50 < 2000, `${run.result.name} TTFT ${s.ttftMs.p50}`);
-    const asked = run.result.records.filter((r) => !r.warmup).reduce((n, r) => n + r.outputTokensRequested, 0);
+    const asked = run.result.records
+      .filter((r) => !r.warmup)
+      .reduce((n, r) => n + r.outputTokensRequested, 0);
     assert.equal(s.tokens.completion, asked, 'every request got exactly the output length it asked for');
     // Every request attributed to the backend that served it (from the simulators' own logs).
     assert.equal(
@@ -74,7 +76,10 @@ test('compare: two contenders on two fresh simulators, one table, nothing left r
   }
   // A balancer over two backends uses both; direct uses one.
   const balanced = report.runs.find((r) => r.result.name === 'fulcrum-least-connections')!.summary;
-  assert.ok(balanced.endpoints.every((e) => e.requests > 10), JSON.stringify(balanced.endpoints));
+  assert.ok(
+    balanced.endpoints.every((e) => e.requests > 10),
+    JSON.stringify(balanced.endpoints),
+  );
   const table = comparisonTable(report);
   assert.match(table, /fulcrum-least-connections .*\(×/);
   assert.deepEqual(descendants(), []);

@@ -14,6 +14,8 @@ export interface SimChildOptions {
   seed: number;
   timeScale: number;
   model: string;
+  /** Tokens per SSE event. Default 1. */
+  coalesce?: number;
   params?: Record<string, unknown>;
 }
 
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
     seed: o.seed,
     timeScale: o.timeScale,
     model: o.model,
+    coalesce: o.coalesce ?? 1,
     params: o.params ?? {},
   });
   const served: string[] = [];

@@ -38,6 +38,7 @@ export function backendOptions(plan: Plan): (SimChildOptions & { weight: number 
         seed: plan.seed + k,
         timeScale: plan.timeScale,
         model: plan.model,
+        coalesce: group.coalesce,
         ...(group.params ? { params: group.params } : {}),
         weight: group.weight,
       });
