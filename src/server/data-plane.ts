@@ -292,7 +292,8 @@ function sendJson(
  * Request-level framing checks that Node's parser lets through: RFC 9112 wants a transfer coding we do not
  * implement answered with 501 (Node accepts `gzip, chunked` and would hand us still-gzipped bytes), a
  * `Transfer-Encoding` in HTTP/1.0 treated as faulty framing (§6.1), and more than one `Host` refused with 400
- * (§3.2), as is an HTTP/1.1 request without one. Too many header fields and over-long targets are limits of our own (see the constants above).
+ * (§3.2), as is an HTTP/1.1 request without one. Too many header fields and over-long targets are limits of
+ * our own (see the constants above).
  */
 function checkFraming(req: IncomingMessage, url: string): FulcrumError | undefined {
   if (Buffer.byteLength(url) > MAX_URL_BYTES) {
