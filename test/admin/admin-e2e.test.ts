@@ -91,7 +91,7 @@ describe('metrics, logs and admin API end to end', () => {
 
     // request.end for the aborted stream is published when Fulcrum notices the disconnect.
     let m = await scrape();
-    for (let i = 0; i < 50 && sampleValue(m, 'fulcrum_client_aborts_total') < 1; i++) {
+    for (let i = 0; i < 250 && sampleValue(m, 'fulcrum_client_aborts_total') < 1; i++) {
       await new Promise((r) => setTimeout(r, 20));
       m = await scrape();
     }

@@ -64,6 +64,8 @@ export interface FakeLlm {
   healthStatus: number;
   /** Models listed by GET /v1/models. */
   models: string[];
+  /** The underlying server (e.g. to shorten `keepAliveTimeout`). */
+  server: http.Server;
   /** Stops accepting (simulates a dead port); `start()` again on the same port is not guaranteed. */
   close(): Promise<void>;
   /** Resolves when `predicate` holds, polling every 5 ms, or rejects after `timeoutMs`. */
@@ -72,7 +74,11 @@ export interface FakeLlm {
 
 export async function startFakeLlm(name: string, script: FakeScript = {}): Promise<FakeLlm> {
   const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch(() => res.destroy());
+  });
   const fake: FakeLlm = {
+    server,
     url: '',
     port: 0,
     name,
@@ -94,9 +100,6 @@ export async function startFakeLlm(name: string, script: FakeScript = {}): Promi
     },
   };
 
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch(() => res.destroy());
-  });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
