@@ -6,6 +6,12 @@
 import type { ServerResponse } from 'node:http';
 import { asFulcrumError, type FulcrumError } from '../core/errors.js';
 
+/**
+ * Statuses answered before the request was fully read or understood (size, deadline, URL, header limits,
+ * framing): leftover bytes on the connection would be parsed as the next request, so it is closed.
+ */
+const CLOSES_CONNECTION = new Set([408, 413, 414, 431, 501]);
+
 /** The JSON body OpenAI's API uses for errors. */
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string };
@@ -33,9 +39,7 @@ export function sendError(res: ServerResponse, error: unknown, extraHeaders?: Re
     ...extraHeaders,
   };
   if (err.retryAfterSec !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(err.retryAfterSec));
-  // A client error on a body we may not have read must close the connection: leftover bytes would be
-  // parsed as the next request.
-  if (err.status === 413 || err.status === 408 || err.status === 431) headers.connection = 'close';
+  if (CLOSES_CONNECTION.has(err.status)) headers.connection = 'close';
   try {
     res.writeHead(err.status, headers);
     res.end(body);
