@@ -89,7 +89,9 @@ export function endpointRoutes(pool: Pool, logger: Logger): AdminRoute[] {
           if (!parsed.success) throw invalid('endpoint', parsed.error);
           const spec = parsed.data;
           if (pool.get(spec.name)) {
-            throw new FulcrumError('conflict', `An endpoint named "${spec.name}" already exists.`, { param: 'name' });
+            throw new FulcrumError('conflict', `An endpoint named "${spec.name}" already exists.`, {
+              param: 'name',
+            });
           }
           let endpoint: ReturnType<Pool['add']>;
           try {

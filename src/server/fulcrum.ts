@@ -68,7 +68,10 @@ export async function startFulcrum(
   const random = options.random ?? systemRandom;
   const logger =
     options.logger ??
-    createLogger({ ...config.logging, secrets: [config.admin.token, ...config.endpoints.map((e) => e.apiKey)] });
+    createLogger({
+      ...config.logging,
+      secrets: [config.admin.token, ...config.endpoints.map((e) => e.apiKey)],
+    });
   const telemetry = new TelemetryBus();
   const pool = new Pool(config.endpoints, clock, telemetry);
   const strategy = createStrategy(config.strategy.name, config.strategy.options, {
