@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startHelper } from '../../src/bench/cluster/child.js';
 import { runBench } from '../../src/bench/run.js';
 import { summarise } from '../../src/bench/stats.js';
 import { shareGpt } from '../../src/bench/workloads/sharegpt.js';
@@ -59,6 +61,38 @@ test('measured TTFT, ITL and E2E match a fixed-latency backend (virtual time, ×
   assert.ok(s.client.lagP50WallMs < 5, `send lag p50 ${s.client.lagP50WallMs} ms`);
   assert.ok(s.client.lagP99WallMs < 150, `send lag p99 ${s.client.lagP99WallMs} ms`);
   assert.equal(s.endpoints[0]?.requestShare, 1);
+});
+
+test("the simulator's fixed profile, in its own process, is measured at its exact TTFT and ITL", async () => {
+  // The same check against the simulator the bench uses for compare mode (profile `fixed`, exactly 100 ms to
+  // the first token and 10 ms between tokens), run as compare mode runs it: a separate process.
+  const sim = await startHelper(
+    fileURLToPath(new URL('../../src/bench/cluster/sim-child.ts', import.meta.url)),
+    [
+      JSON.stringify({
+        name: 'fixed',
+        profile: 'fixed',
+        params: { ttftMs: 100, itlMs: 10 },
+        seed: 1,
+        timeScale: 1,
+        model: 'm',
+      }),
+    ],
+  );
+  try {
+    const result = await runBench({
+      target: { baseUrl: (sim.ready as { url: string }).url, model: 'm' },
+      workload: shareGpt({ seed: 5, requests: 100, rate: 25, outputTokens: 20 }),
+      load: { mode: 'trace' },
+    });
+    const s = summarise(result);
+    assert.equal(s.requests.failed, 0, JSON.stringify(s.errors));
+    assert.ok(Math.abs(s.ttftMs.p50 - 100) < 10, `TTFT p50 ${s.ttftMs.p50}`);
+    assert.ok(Math.abs(s.tpotMs.mean - 10) < 1.5, `mean ITL ${s.tpotMs.mean}`);
+    for (const r of result.records) assert.equal(r.completionTokens, r.outputTokensRequested);
+  } finally {
+    await sim.close();
+  }
 });
 
 test('an HTTP error is counted by kind and excluded from latencies', async () => {
