@@ -5,6 +5,8 @@
 
 /** Receives completions from the runner. */
 export interface ProgressSink {
+  /** Corrects the total once the run knows how many requests it will send. */
+  setTotal(total: number): void;
   /** One request finished (`ok` false for a failure). */
   done(ok: boolean): void;
   /** Stops redrawing and prints a final line. */
@@ -42,6 +44,9 @@ export function createProgress(
   const timer = live ? setInterval(() => stream.write(`\r\x1b[2K${line()}`), 250) : undefined;
   timer?.unref();
   return {
+    setTotal(n) {
+      total = n;
+    },
     done(ok) {
       completed++;
       if (!ok) errors++;

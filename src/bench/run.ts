@@ -102,6 +102,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
   try {
     if (load.mode === 'closed') {
       const order = requests.slice(0, options.maxRequests ?? requests.length);
+      options.progress?.setTotal(order.length);
       const stopAt = durationMs === undefined ? Infinity : (warmupMs + durationMs) / k;
       await runClosedLoop(
         order.length,
@@ -123,6 +124,7 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       const times = arrivalTimes(requests, mode, random);
       const chosen = selectRequests(times, { durationMs, warmupMs, maxRequests: options.maxRequests });
       const wall = chosen.map((i) => times[i]! / k);
+      options.progress?.setTotal(chosen.length);
       await runOpenLoop(
         wall,
         async ({ slot, lagMs }) => {
