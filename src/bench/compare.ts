@@ -53,6 +53,7 @@ export async function runCompare(plan: Plan, options: CompareOptions = {}): Prom
       const contender = await startContender(spec, cluster.backends);
       try {
         await checkReachable(contender.url);
+        if (options.signal?.aborted) return undefined;
         log(`[${name}] running ${workload.name} at ${contender.url}`);
         const prefix = `bench-${name}-`;
         const total = Math.min(workload.requests.length, plan.maxRequests ?? Infinity);

@@ -93,7 +93,8 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
   // Every in-flight request listens on this one signal.
   setMaxListeners(0, aborter.signal);
   const onAbort = () => aborter.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) aborter.abort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   const records: RequestRecord[] = [];
   const startedAt = new Date().toISOString();
   const t0 = clock.now();

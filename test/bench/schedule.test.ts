@@ -78,6 +78,18 @@ test('open loop stops sending on abort', async () => {
   assert.deepEqual(sent, [0]);
 });
 
+test('open loop with an already-aborted signal sends nothing and returns', async () => {
+  const sent: number[] = [];
+  await runOpenLoop(
+    [0, 1],
+    async ({ slot }) => {
+      sent.push(slot);
+    },
+    { signal: AbortSignal.abort() },
+  );
+  assert.deepEqual(sent, []);
+});
+
 test('closed loop keeps exactly N requests in flight', async () => {
   let inflight = 0;
   let peak = 0;

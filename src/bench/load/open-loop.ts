@@ -28,6 +28,7 @@ export async function runOpenLoop(
   const start = options.startWall ?? clock.now();
   const inflight = new Set<Promise<void>>();
   let next = 0;
+  if (options.signal?.aborted) return;
   await new Promise<void>((resolve) => {
     const onAbort = () => {
       next = wallOffsets.length;
@@ -35,6 +36,7 @@ export async function runOpenLoop(
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const tick = () => {
+      // An abort has already resolved the promise (onAbort).
       if (options.signal?.aborted) return;
       const now = clock.now() - start;
       while (next < wallOffsets.length && wallOffsets[next]! <= now) {
