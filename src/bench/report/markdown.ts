@@ -77,6 +77,19 @@ export function renderMarkdown(report: Report): string {
     );
   }
   lines.push(comparisonTable(report), '');
+  const withEndpoints = report.runs.filter((r) => r.summary.endpoints.length > 0);
+  if (withEndpoints.length) {
+    lines.push('Share of requests / tokens per endpoint:', '');
+    for (const r of withEndpoints) {
+      const shares = r.summary.endpoints.map(
+        (e) => `${e.name} ${pct(e.requestShare)} / ${pct(e.tokenShare)}`,
+      );
+      lines.push(
+        `- ${r.result.name}: ${shares.join(', ')} (token imbalance ${num(2)(r.summary.imbalance.tokens)})`,
+      );
+    }
+    lines.push('');
+  }
   const errorRuns = report.runs.filter((r) => Object.keys(r.summary.errors).length > 0);
   if (errorRuns.length) {
     lines.push('Errors by kind:', '');
