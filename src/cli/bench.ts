@@ -23,21 +23,8 @@ export async function run(argv: string[]): Promise<number> {
         return await compareCommand(rest);
       }
       case 'proxy': {
-        // Built by the proxy-overhead helper; loaded through a variable so this file typechecks without it.
-        const specifier = '../bench/proxy/index.js';
-        let mod: { runProxyBench?: (argv: string[]) => Promise<number> };
-        try {
-          mod = (await import(specifier)) as typeof mod;
-        } catch {
-          mod = {};
-        }
-        if (!mod.runProxyBench) {
-          console.error(
-            'fulcrum bench proxy: not available in this build (src/bench/proxy/index.ts is missing)',
-          );
-          return 1;
-        }
-        return await mod.runProxyBench(rest);
+        const { runProxyBench } = await import('../bench/proxy/index.js');
+        return await runProxyBench(rest);
       }
       case undefined:
       case '--help':
