@@ -66,6 +66,7 @@ export async function runCompare(plan: Plan, options: CompareOptions = {}): Prom
           warmupS: plan.warmupS,
           durationS: plan.durationS,
           maxRequests: plan.maxRequests,
+          drainS: plan.drainS,
           slo: plan.slo,
           seed: plan.seed,
           endpoints: cluster.backends.map((b) => b.name),

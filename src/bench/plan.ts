@@ -91,6 +91,8 @@ export const planSchema = z.strictObject({
   /** Virtual seconds measured after the warm-up. Default: the whole workload. */
   durationS: z.number().positive().optional(),
   maxRequests: z.number().int().min(1).optional(),
+  /** Virtual seconds to wait for in-flight requests after the last send; the rest count as `unfinished`. */
+  drainS: z.number().positive().default(120),
   slo: z
     .strictObject({
       ttftMs: z.number().positive().default(2000),

@@ -42,6 +42,12 @@ export interface RunOptions {
   /** Aborting stops new sends and cancels in-flight requests; the result is marked `interrupted`. */
   signal?: AbortSignal;
   progress?: ProgressSink;
+  /**
+   * Virtual seconds to wait, after the last request was sent, for the ones still in flight; those still
+   * running then are cancelled and count as errors of kind `unfinished`. Bounds the run when a contender
+   * overloads a backend (e.g. hashing every request to one). Default 120. Open loop only.
+   */
+  drainS?: number;
   /** Per-request wall timeout for headers and between body chunks. Default 600000. */
   timeoutMs?: number;
   clock?: Clock;
@@ -126,16 +132,34 @@ export async function runBench(options: RunOptions): Promise<RunResult> {
       const chosen = selectRequests(times, { durationMs, warmupMs, maxRequests: options.maxRequests });
       const wall = chosen.map((i) => times[i]! / k);
       options.progress?.setTotal(chosen.length);
+      const drain = new AbortController();
+      let drainTimer: NodeJS.Timeout | undefined;
+      const requestSignal = AbortSignal.any([aborter.signal, drain.signal]);
+      setMaxListeners(0, requestSignal);
       await runOpenLoop(
         wall,
         async ({ slot, lagMs }) => {
           const req = requests[chosen[slot]!]!;
-          const raw = rel(await sendRequest(req, options.target, dispatcher, aborter.signal, clock));
+          const raw = rel(await sendRequest(req, options.target, dispatcher, requestSignal, clock));
+          if (raw.error?.kind === 'aborted' && drain.signal.aborted && !aborter.signal.aborted) {
+            raw.error = {
+              kind: 'unfinished',
+              message: `still running ${options.drainS ?? 120} s after the last send`,
+            };
+          }
           records.push(toRecord(req, raw, wall[slot]!, lagMs, k, times[chosen[slot]!]! < warmupMs));
           options.progress?.done(!raw.error);
         },
-        { signal: aborter.signal, clock, startWall: t0 },
+        {
+          signal: aborter.signal,
+          clock,
+          startWall: t0,
+          onAllSent: () => {
+            drainTimer = setTimeout(() => drain.abort(), ((options.drainS ?? 120) * 1000) / k);
+          },
+        },
       );
+      clearTimeout(drainTimer);
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

@@ -112,6 +112,23 @@ test('an HTTP error is counted by kind and excluded from latencies', async () =>
   }
 });
 
+test('requests still streaming after the drain period are cancelled and count as unfinished', async () => {
+  const slow = await startFixedServer({ ttftMs: 10, itlMs: 500 });
+  try {
+    const started = performance.now();
+    const result = await runBench({
+      target: { baseUrl: slow.url },
+      workload: shareGpt({ seed: 1, requests: 3, rate: 100, outputTokens: 100 }),
+      load: { mode: 'trace' },
+      drainS: 0.3,
+    });
+    assert.ok(performance.now() - started < 5000, 'the drain period bounded the run');
+    assert.deepEqual(summarise(result).errors, { unfinished: 3 });
+  } finally {
+    await slow.close();
+  }
+});
+
 test('an unreachable target fails every request as connect_refused, quickly', async () => {
   const gone = await startFixedServer({ ttftMs: 10, itlMs: 1 });
   const url = gone.url;

@@ -33,6 +33,8 @@ Load:
   --warmup S             virtual seconds sent but not measured (default 0)
   --duration S           virtual seconds measured after the warm-up (default: whole workload)
   --max-requests N       at most N requests, warm-up included
+  --drain S              virtual seconds to wait for in-flight requests after the last send; the rest
+                         count as errors of kind "unfinished" (default 120)
 Request:
   --api A                chat (default) | completions
   --model M              model field (default: the first model the target lists)
@@ -63,6 +65,7 @@ const OPTIONS = {
   warmup: { type: 'string' },
   duration: { type: 'string' },
   'max-requests': { type: 'string' },
+  drain: { type: 'string' },
   api: { type: 'string' },
   model: { type: 'string' },
   'no-exact-output': { type: 'boolean' },
@@ -149,6 +152,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       warmupS: numberFlag(v, 'warmup') ?? 0,
       durationS: numberFlag(v, 'duration'),
       maxRequests: numberFlag(v, 'max-requests'),
+      drainS: numberFlag(v, 'drain'),
       seed: numberFlag(v, 'seed') ?? 1,
       slo: {
         ttftMs: numberFlag(v, 'slo-ttft-ms'),

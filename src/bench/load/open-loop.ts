@@ -15,14 +15,14 @@ export interface Dispatch {
 }
 
 /**
- * Calls `send(slot, lag)` for each slot at `startWall + wallOffsets[slot]` (offsets sorted ascending) and
- * resolves when every returned promise has settled. Stops sending (but waits for in-flight ones) when
+ * Calls `send(slot, lag)` for each slot at `startWall + wallOffsets[slot]` (offsets sorted ascending), calls
+ * `onAllSent` after the last send, and resolves when every returned promise has settled. Stops sending (but waits for in-flight ones) when
  * `signal` aborts.
  */
 export async function runOpenLoop(
   wallOffsets: readonly number[],
   send: (d: Dispatch) => Promise<void>,
-  options: { signal?: AbortSignal; clock?: Clock; startWall?: number } = {},
+  options: { signal?: AbortSignal; clock?: Clock; startWall?: number; onAllSent?: () => void } = {},
 ): Promise<void> {
   const clock = options.clock ?? systemClock;
   const start = options.startWall ?? clock.now();
@@ -46,6 +46,7 @@ export async function runOpenLoop(
       }
       if (next >= wallOffsets.length) {
         options.signal?.removeEventListener('abort', onAbort);
+        options.onAllSent?.();
         resolve();
         return;
       }
