@@ -3,7 +3,8 @@
  * proxy, and through Fulcrum. Each proxy runs in its own process(es) so its CPU and memory can be read from
  * /proc; a contender that cannot start is reported as not available rather than failing the whole run.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../nginx.js';
@@ -39,6 +40,11 @@ export interface ContenderOptions {
   nginxWorkers?: number | 'auto';
   /** Run the Node proxies under `--cpu-prof`, writing profiles into this directory; default off. */
   profileDir?: string;
+  /**
+   * Fulcrum's per-endpoint upstream connection cap (`endpoints[].maxConnections`); default unset, i.e.
+   * Fulcrum's own default. Set through a generated config file, since `--backend` flags cannot carry it.
+   */
+  fulcrumMaxConnections?: number;
 }
 
 /** Node flags that make a contender write a CPU profile on exit (it must exit cleanly on SIGTERM). */
@@ -103,12 +109,19 @@ export function fulcrumCommand(): { bin: string; built: boolean } {
 async function startFulcrum(options: ContenderOptions): Promise<RunningContender> {
   const { bin, built } = fulcrumCommand();
   if (!built) throw new Error('dist/ is missing: run `npm run build` first');
-  const args = [
-    ...profileFlags('fulcrum', options),
-    bin,
-    'serve',
-    ...options.backends.flatMap((b) => ['--backend', b]),
-  ];
+  const args = [...profileFlags('fulcrum', options), bin, 'serve'];
+  if (options.fulcrumMaxConnections === undefined) {
+    args.push(...options.backends.flatMap((b) => ['--backend', b]));
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const endpoints = options.backends.map(
+      (url, i) =>
+        `  - name: backend-${i + 1}\n    url: ${url}\n    maxConnections: ${options.fulcrumMaxConnections}`,
+    );
+    writeFileSync(join(dir, 'fulcrum.yaml'), `endpoints:\n${endpoints.join('\n')}\n`);
+    args.push('--config', join(dir, 'fulcrum.yaml'));
+  }
   args.push('--strategy', 'round-robin', '--port', '0', '--host', '127.0.0.1', '--admin-port', '0');
   const child = spawnChild(process.execPath, args, { cwd: root });
   const stderr = stderrTail(child);

@@ -44,6 +44,8 @@ export interface ProxyBenchOptions {
   settleSec: number;
   /** When set, the Node contenders run with `--cpu-prof` and write their profiles here; default unset. */
   profileDir?: string;
+  /** Fulcrum's per-endpoint upstream connection cap; default unset (Fulcrum's own default). */
+  fulcrumMaxConnections?: number;
 }
 
 export type Phase = 'closed' | 'open' | 'sse' | 'burst';
@@ -113,6 +115,8 @@ Options (defaults are the performance issue's targets):
   --nginx-workers N|auto    NGINX worker_processes (auto)
   --settle S                idle seconds between phases (1)
   --out PREFIX              output files prefix (bench-results/proxy-<timestamp>)
+  --fulcrum-max-connections N
+                            Fulcrum's per-endpoint upstream connection cap (default: Fulcrum's own)
   --profile DIR             run the Node proxies with --cpu-prof, profiles into DIR (read them with
                             node dist/src/bench/proxy/cpu-profile.js FILE)
   -h, --help                this text
@@ -167,6 +171,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
       settle: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
+      'fulcrum-max-connections': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -198,5 +203,9 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
     settleSec: positive('settle', values.settle, base.settleSec),
     out: values.out ?? base.out,
     profileDir: values.profile,
+    fulcrumMaxConnections:
+      values['fulcrum-max-connections'] === undefined
+        ? undefined
+        : Math.round(positive('fulcrum-max-connections', values['fulcrum-max-connections'], 1)),
   };
 }
