@@ -131,6 +131,7 @@ async function startFulcrum(options: ContenderOptions): Promise<RunningContender
     name: 'fulcrum',
     urls: [match[1]!.replace(/\/$/, '')],
     pids: () => processTree(child.pid!),
-    close: () => stopChild(child),
+    // Fulcrum drains for up to its 30 s grace even when idle; a second SIGTERM ends it at once.
+    close: () => stopChild(child, 'SIGTERM', 2000),
   };
 }
