@@ -21,8 +21,8 @@ export interface RequestContext {
   readonly clientIp: string;
   /** Clock ms when the request head was received. */
   readonly startedAt: number;
-  /** Aborted when the client goes away before the response finished. */
-  readonly clientGone: AbortSignal;
+  /** `aborted` becomes true when the client goes away before its response finished. */
+  readonly clientGone: { readonly aborted: boolean };
   /** The raw request body (empty for GET). */
   readonly body: Buffer;
   /** The parsed JSON body, for routes that carry one. */

@@ -5,21 +5,28 @@
  * The commit point is the moment we send the response head. After it there is no retry: an SSE stream cut by
  * the endpoint ends with one terminal `data: {"error":…}` event and no `[DONE]`; a plain body is cut short
  * (the connection closes) so the truncation is visible.
+ *
+ * The attempt is an undici dispatch handler rather than `request()` + a body stream: upstream chunks go
+ * straight to the client socket, and backpressure is the handler pausing and resuming the upstream
+ * connection. This is the hot path of every request, so it avoids per-request streams, promises and
+ * AbortSignals beyond the one promise the retry loop awaits.
  */
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { FulcrumError } from '../core/errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Endpoint } from '../pool/endpoint.js';
+import { sseErrorEvent } from '../server/openai-error.js';
 import type { AttemptOutcome, TelemetryBus } from '../telemetry/events.js';
-import { failureReason, preResponseError } from './classify.js';
+import { failureReason, midStreamError, preResponseError } from './classify.js';
 import {
   downstreamResponseHeaders,
   isEventStream,
   parseRetryAfterMs,
   upstreamRequestHeaders,
 } from './headers.js';
-import { relayBody } from './relay.js';
+import type { LiveResponses } from './live-responses.js';
+import { SseFramer } from './sse-framer.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /** Where passive health learns about outcomes (implemented by pool/health/passive.ts). */
@@ -40,8 +47,8 @@ export interface AttemptDeps {
   retryAfterSend: boolean;
   /** Client write-stall limit, ms. */
   sendTimeoutMs: number;
-  /** Aborted when graceful shutdown's deadline passes: committed streams end with an error event. */
-  hardStop: AbortSignal;
+  /** Responses in flight, which graceful shutdown cuts at its deadline. */
+  live: LiveResponses;
   /** True once shutdown began: responses carry `Connection: close`. */
   isShuttingDown(): boolean;
 }
@@ -53,26 +60,17 @@ export type AttemptVerdict = { kind: 'done' } | { kind: 'failed'; error: Fulcrum
  * Runs one attempt on `endpoint` with `body`. `canRetry()` is asked, when a retryable status arrives,
  * whether the loop could try elsewhere; if not, that response is relayed to the client as-is.
  */
-export async function runAttempt(
+export function runAttempt(
   ctx: RequestContext,
   endpoint: Endpoint,
   body: Buffer,
   deps: AttemptDeps,
   canRetry: () => boolean,
 ): Promise<AttemptVerdict> {
-  const started = deps.clock.now();
-  const abort = new AbortController();
-  const onClientGone = () => abort.abort();
-  ctx.clientGone.addEventListener('abort', onClientGone, { once: true });
-  const stream = ctx.parsed?.stream === true;
-  let outcome: AttemptOutcome = 'success';
-  let status: number | undefined;
-  let reason: string | undefined;
-
-  try {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await deps.pools.get(endpoint).request({
+  return new Promise<AttemptVerdict>((resolve) => {
+    const handler = new AttemptHandler(ctx, endpoint, deps, canRetry, resolve);
+    deps.pools.get(endpoint).dispatch(
+      {
         path: endpoint.basePath + ctx.path + ctx.search,
         method: ctx.method as Dispatcher.HttpMethod,
         headers: upstreamRequestHeaders(ctx.req.headers, {
@@ -81,97 +79,243 @@ export async function runAttempt(
           proto: 'http',
           apiKey: endpoint.apiKey,
           contentLength: body.length,
-          stream,
+          stream: ctx.parsed?.stream === true,
         }),
         body: body.length > 0 ? body : null,
-        signal: abort.signal,
-      });
-    } catch (err) {
-      if (ctx.clientGone.aborted) {
-        outcome = 'cancelled';
-        reason = 'client_gone';
-        return { kind: 'done' };
-      }
-      reason = failureReason(err);
-      outcome = 'failure';
-      deps.health.recordFailure(endpoint, reason);
-      const error = preResponseError(err, endpoint.name, deps.retryAfterSend);
-      return { kind: 'failed', error, retry: error.retryable && canRetry() };
-    }
+      },
+      handler,
+    );
+  });
+}
 
-    status = response.statusCode;
-    const retryAfterMs = status === 429 ? parseRetryAfterMs(response.headers['retry-after']) : undefined;
+/** Why we aborted the upstream ourselves (so its error callback is not mistaken for an endpoint fault). */
+class Cut extends Error {
+  constructor(readonly why: 'client_gone' | 'client_stalled' | 'shutdown') {
+    super(why);
+  }
+}
+
+type Phase = 'waiting' | 'discarding' | 'relaying' | 'done';
+
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  #phase: Phase = 'waiting';
+  #controller: Dispatcher.DispatchController | undefined;
+  #cut: Cut | undefined;
+  #framer: SseFramer | undefined;
+  #sse = false;
+  #stallTimer: NodeJS.Timeout | undefined;
+  #outcome: AttemptOutcome = 'success';
+  #status: number | undefined;
+  #reason: string | undefined;
+  #settled = false;
+  readonly #started: number;
+  readonly #onClose = (): void => {
+    if (!this.ctx.res.writableFinished) this.#abort(new Cut('client_gone'));
+  };
+  readonly #onDrain = (): void => {
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    this.#controller?.resume();
+  };
+  readonly #cutForShutdown = (): void => this.#shutdownCut();
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly endpoint: Endpoint,
+    private readonly deps: AttemptDeps,
+    private readonly canRetry: () => boolean,
+    private readonly resolve: (verdict: AttemptVerdict) => void,
+  ) {
+    this.#started = deps.clock.now();
+    ctx.res.once('close', this.#onClose);
+    deps.live.add(this.#cutForShutdown);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // The client may have left while the request waited for a pooled connection: send nothing.
+    if (this.#cut) controller.abort(this.#cut);
+    else if (this.ctx.clientGone.aborted) this.#abort(new Cut('client_gone'));
+  }
+
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, HeaderValue>,
+  ): void {
+    if (status < 200 || this.#phase !== 'waiting') return; // 1xx informational heads are not the answer
+    const { endpoint, deps } = this;
+    this.#status = status;
     if (status === 429) {
-      outcome = 'rate_limited';
-      reason = 'status_429';
-      deps.health.recordRateLimited(endpoint, retryAfterMs);
+      this.#outcome = 'rate_limited';
+      this.#reason = 'status_429';
+      deps.health.recordRateLimited(endpoint, parseRetryAfterMs(headers['retry-after']));
     } else if (status >= 500) {
-      outcome = 'failure';
-      reason = `status_${status}`;
-      deps.health.recordFailure(endpoint, reason);
+      this.#outcome = 'failure';
+      this.#reason = `status_${status}`;
+      deps.health.recordFailure(endpoint, this.#reason);
     } else {
-      outcome = status >= 400 ? 'client_error' : 'success';
+      this.#outcome = status >= 400 ? 'client_error' : 'success';
     }
 
-    if (deps.retryOnStatus.has(status) && canRetry()) {
-      // Not relayed: the client never sees this endpoint's refusal if another endpoint answers.
-      response.body.dump().catch(() => {});
+    if (deps.retryOnStatus.has(status) && this.canRetry()) {
+      // Not relayed: the client never sees this endpoint's refusal if another endpoint answers. The body is
+      // read and dropped so the connection stays reusable.
+      this.#phase = 'discarding';
       const error = new FulcrumError('upstream_error', `Endpoint ${endpoint.name} answered ${status}.`);
-      return { kind: 'failed', error, retry: true };
+      this.#settle({ kind: 'failed', error, retry: true });
+      return;
     }
 
     // Commit point: from here on the client has our answer and nothing is retried.
-    const sse = isEventStream(response.headers['content-type']);
-    const headers = downstreamResponseHeaders(response.headers, sse);
-    headers['x-request-id'] = ctx.id;
-    headers['x-fulcrum-backend'] = endpoint.name;
-    headers['x-fulcrum-attempts'] = String(ctx.attempts);
+    const sse = isEventStream(headers['content-type']);
+    const out = downstreamResponseHeaders(headers, sse);
+    out['x-request-id'] = this.ctx.id;
+    out['x-fulcrum-backend'] = endpoint.name;
+    out['x-fulcrum-attempts'] = String(this.ctx.attempts);
     if (sse) {
-      headers['x-accel-buffering'] = 'no';
-      if (headers['cache-control'] === undefined) headers['cache-control'] = 'no-cache, no-transform';
+      out['x-accel-buffering'] = 'no';
+      if (out['cache-control'] === undefined) out['cache-control'] = 'no-cache, no-transform';
+      this.#framer = new SseFramer();
     }
-    if (deps.isShuttingDown()) headers.connection = 'close';
-    if (ctx.clientGone.aborted) {
-      response.body.destroy();
-      outcome = 'cancelled';
-      reason = 'client_gone';
-      return { kind: 'done' };
-    }
-    ctx.res.writeHead(status, headers);
-    ctx.status = status;
-    if (sse) ctx.res.flushHeaders();
+    if (deps.isShuttingDown()) out.connection = 'close';
+    this.#sse = sse;
+    this.#phase = 'relaying';
+    const res = this.ctx.res;
+    res.writeHead(status, out);
+    this.ctx.status = status;
+    if (sse) res.flushHeaders();
+  }
 
-    const end = await relayBody(ctx, response.body, {
-      sse,
-      endpoint: endpoint.name,
-      abort,
-      sendTimeoutMs: deps.sendTimeoutMs,
-      hardStop: deps.hardStop,
-      now: () => deps.clock.now(),
-    });
-    if (end.kind === 'upstream_error') {
-      outcome = 'failure';
-      reason = failureReason(end.cause);
-      ctx.errorCode = end.error.code;
-      deps.health.recordFailure(endpoint, reason);
-    } else if (end.kind === 'client_gone') {
-      outcome = 'cancelled';
-      reason = 'client_gone';
-    } else if (end.kind === 'shutdown') {
-      ctx.errorCode = 'shutting_down';
-    } else if (outcome === 'success' || outcome === 'client_error') {
-      deps.health.recordSuccess(endpoint);
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#phase !== 'relaying') return;
+    const out = this.#framer ? this.#framer.push(chunk) : chunk;
+    if (out === undefined) return;
+    // Time to the first body byte: for a stream, its first event (engines send the head before any token).
+    this.ctx.firstByteAt ??= this.deps.clock.now();
+    const res = this.ctx.res;
+    if (res.write(out)) return;
+    // The client is slower than the endpoint: hold the endpoint back instead of buffering.
+    controller.pause();
+    res.once('drain', this.#onDrain);
+    if (this.deps.sendTimeoutMs > 0 && !this.#stallTimer) {
+      this.#stallTimer = setTimeout(() => this.#abort(new Cut('client_stalled')), this.deps.sendTimeoutMs);
     }
-    return { kind: 'done' };
-  } finally {
-    ctx.clientGone.removeEventListener('abort', onClientGone);
-    deps.telemetry.emit('attempt.end', {
-      id: ctx.id,
-      endpoint: endpoint.name,
-      outcome,
-      status,
-      reason,
-      durationMs: deps.clock.now() - started,
+  }
+
+  onResponseEnd(): void {
+    if (this.#phase === 'discarding') {
+      this.#phase = 'done';
+      this.#cleanup();
+      return;
+    }
+    if (this.#phase !== 'relaying') return;
+    const res = this.ctx.res;
+    const rest = this.#framer?.flush();
+    this.ctx.firstByteAt ??= this.deps.clock.now();
+    if (rest) res.write(rest);
+    res.end();
+    if (this.#outcome === 'success' || this.#outcome === 'client_error')
+      this.deps.health.recordSuccess(this.endpoint);
+    this.#finish();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    const phase = this.#phase;
+    if (phase === 'done') return;
+    if (phase === 'discarding') {
+      this.#phase = 'done';
+      this.#cleanup();
+      return;
+    }
+    const cut = this.#cut ?? (this.ctx.clientGone.aborted ? new Cut('client_gone') : undefined);
+    if (cut?.why === 'shutdown' && phase === 'waiting') {
+      // Nothing was sent yet: the client gets a clean 503 rather than a dropped connection.
+      this.#phase = 'done';
+      this.#cleanup();
+      const error = new FulcrumError('shutting_down', 'The load balancer is shutting down.', {
+        retryAfterSec: 1,
+      });
+      this.#settle({ kind: 'failed', error, retry: false });
+      return;
+    }
+    if (cut) {
+      if (cut.why !== 'shutdown') {
+        this.#outcome = 'cancelled';
+        this.#reason = cut.why;
+      }
+      if (phase === 'relaying' && cut.why === 'client_stalled') this.ctx.res.destroy();
+      this.#finish();
+      return;
+    }
+    this.#outcome = 'failure';
+    this.#reason = failureReason(err);
+    this.deps.health.recordFailure(this.endpoint, this.#reason);
+    if (phase === 'waiting') {
+      const error = preResponseError(err, this.endpoint.name, this.deps.retryAfterSend);
+      this.#phase = 'done';
+      this.#cleanup();
+      this.#settle({ kind: 'failed', error, retry: error.retryable && this.canRetry() });
+      return;
+    }
+    // After the commit point: end the stream visibly.
+    const error = midStreamError(err, this.endpoint.name);
+    this.ctx.errorCode = error.code;
+    this.#endWithError(error);
+    this.#finish();
+  }
+
+  #shutdownCut(): void {
+    if (this.#phase !== 'waiting' && this.#phase !== 'relaying') return;
+    if (this.#phase === 'relaying') {
+      this.ctx.errorCode = 'shutting_down';
+      this.#endWithError(
+        new FulcrumError('shutting_down', 'The load balancer is shutting down; the response was cut.'),
+      );
+    }
+    this.#abort(new Cut('shutdown'));
+  }
+
+  /** A terminal SSE error event (streams) or a cut connection (plain bodies): never a complete-looking end. */
+  #endWithError(error: FulcrumError): void {
+    const res = this.ctx.res;
+    if (this.#sse && !res.writableEnded && !res.destroyed) res.end(sseErrorEvent(error));
+    else res.destroy();
+  }
+
+  #abort(cut: Cut): void {
+    this.#cut ??= cut;
+    if (this.#controller && !this.#controller.aborted) this.#controller.abort(cut);
+  }
+
+  /** The attempt is over for good: telemetry, cleanup, and the verdict if not given yet. */
+  #finish(): void {
+    this.#phase = 'done';
+    this.#cleanup();
+    this.#settle({ kind: 'done' });
+  }
+
+  #settle(verdict: AttemptVerdict): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.deps.telemetry.emit('attempt.end', {
+      id: this.ctx.id,
+      endpoint: this.endpoint.name,
+      outcome: this.#outcome,
+      status: this.#status,
+      reason: this.#reason,
+      durationMs: this.deps.clock.now() - this.#started,
     });
+    this.resolve(verdict);
+  }
+
+  #cleanup(): void {
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    this.ctx.res.off('close', this.#onClose);
+    this.ctx.res.off('drain', this.#onDrain);
+    this.deps.live.delete(this.#cutForShutdown);
   }
 }
+
+type HeaderValue = string | string[] | undefined;

@@ -6,7 +6,7 @@
  */
 import type { Router } from '../balancer/router.js';
 import type { RouteRequest } from '../balancer/strategy.js';
-import type { FulcrumError } from '../core/errors.js';
+import { FulcrumError } from '../core/errors.js';
 import type { Handler, RequestContext } from '../pipeline/context.js';
 import type { Endpoint } from '../pool/endpoint.js';
 import type { Pool } from '../pool/pool.js';
@@ -42,6 +42,12 @@ export function createForwarder(deps: ForwardDeps): Handler {
     try {
       for (let attempt = 1; ; attempt++) {
         if (ctx.clientGone.aborted) return;
+        if (deps.live.stopped) {
+          throw (
+            lastError ??
+            new FulcrumError('shutting_down', 'The load balancer is shutting down.', { retryAfterSec: 1 })
+          );
+        }
         const request: RouteRequest = { ...base, attempt };
         let endpoint: Endpoint;
         try {

@@ -45,13 +45,41 @@ export interface DataPlane {
   idle(): Promise<void>;
 }
 
-/** One request's place in its connection's pipeline. */
-interface Turn {
-  req: IncomingMessage;
-  /** Resolves when this request's response is finished or the connection is gone. */
-  done: Promise<void>;
-  /** Resolves when every earlier request on the connection is done. */
-  previous: Promise<void>;
+/**
+ * One request's place in its connection's pipeline. Callbacks rather than promises: this runs for every
+ * request, and nearly always finds the previous turn already finished.
+ */
+class Turn {
+  finished = false;
+  #waiters: Array<() => void> | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    /** The unfinished request before this one on the connection, if any. */
+    private prev: Turn | undefined,
+  ) {}
+
+  /** Runs `fn` once this request's response is finished or abandoned. */
+  afterDone(fn: () => void): void {
+    if (this.finished) fn();
+    else if (this.#waiters) this.#waiters.push(fn);
+    else this.#waiters = [fn];
+  }
+
+  /** Runs `fn` once every earlier request on the connection is done. */
+  afterPrevious(fn: () => void): void {
+    if (this.prev === undefined) fn();
+    else this.prev.afterDone(fn);
+  }
+
+  markDone(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.prev = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters) for (const w of waiters) w();
+  }
 }
 
 export function createDataPlane(deps: DataPlaneDeps): DataPlane {
@@ -79,30 +107,40 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       active += 1;
       const socket = req.socket;
       const prior = lastTurn.get(socket);
-      const turn: Turn = { req, done: whenDone(res, socket), previous: prior?.done ?? Promise.resolve() };
+      const turn = new Turn(req, prior?.finished === false ? prior : undefined);
       lastTurn.set(socket, turn);
-      void turn.done.then(() => {
+      const done = (): void => {
+        res.off('close', done);
+        socket.off('close', done);
+        turn.markDone();
         if (lastTurn.get(socket) === turn) lastTurn.delete(socket);
+      };
+      if (socket.destroyed) done();
+      else {
+        res.once('close', done);
+        socket.once('close', done);
+      }
+      turn.afterPrevious(() => {
+        // Not writable: an earlier response closed the connection (`Connection: close` after a framing
+        // error, a timeout…), and a request pipelined behind it must not run.
+        const run = res.destroyed || !socket.writable ? Promise.resolve() : handle(req, res);
+        run
+          .catch((err: unknown) => {
+            deps.onInternalError(err);
+            sendError(res, err);
+          })
+          .finally(leave);
       });
-      // Not writable: an earlier response closed the connection (`Connection: close` after a framing
-      // error, a timeout…), and a request pipelined behind it must not run.
-      const start = (): Promise<void> =>
-        res.destroyed || !socket.writable ? Promise.resolve() : handle(req, res);
-      (prior ? prior.done.then(start) : start())
-        .catch((err: unknown) => {
-          deps.onInternalError(err);
-          sendError(res, err);
-        })
-        .finally(() => {
-          active -= 1;
-          if (active === 0 && idleWaiters.length > 0) {
-            const waiters = idleWaiters;
-            idleWaiters = [];
-            for (const w of waiters) w();
-          }
-        });
     },
   );
+  function leave(): void {
+    active -= 1;
+    if (active === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.on('clientError', (err, socket) => {
     const s = socket as Socket;
@@ -110,15 +148,17 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     // The error belongs to the request after the newest one when that one was fully received: answer it
     // after the responses ahead of it, or the 400 would overtake (and cut) a response still in flight. A
     // request whose own body failed to parse is answered once the requests before it are done.
-    const wait = turn === undefined ? undefined : turn.req.complete ? turn.done : turn.previous;
-    if (wait === undefined) answerClientError(err, s);
-    else void wait.then(() => answerClientError(err, s));
+    // Deferred a tick so that a response which closes the connection has ended the socket by then.
+    const answer = (): void => queueMicrotask(() => answerClientError(err, s));
+    if (turn === undefined) answer();
+    else if (turn.req.complete) turn.afterDone(answer);
+    else turn.afterPrevious(answer);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const clientGone = new AbortController();
+    const clientGone = { aborted: false };
     res.on('close', () => {
-      if (!res.writableFinished) clientGone.abort();
+      if (!res.writableFinished) clientGone.aborted = true;
     });
     res.on('error', () => {});
     const id = isValidRequestId(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
@@ -138,7 +178,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       peerIp: peerIp.startsWith('::ffff:') ? peerIp.slice(7) : peerIp,
       clientIp: deps.ipResolver.resolve(peerIp, req.headers['x-forwarded-for']),
       startedAt,
-      clientGone: clientGone.signal,
+      clientGone,
       body: EMPTY,
       parsed: undefined,
       attempts: 0,
@@ -216,7 +256,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         durationMs: now - startedAt,
         ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - startedAt,
         errorCode: ctx.errorCode,
-        clientAborted: clientGone.signal.aborted,
+        clientAborted: clientGone.aborted,
       });
     }
   }
@@ -278,18 +318,4 @@ function sendJson(
     ...headers,
   });
   ctx.res.end(body);
-}
-
-/** Resolves when a response is finished or abandoned, whichever comes first (never rejects). */
-function whenDone(res: ServerResponse, socket: Socket): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      res.off('close', done);
-      socket.off('close', done);
-      resolve();
-    };
-    res.once('close', done);
-    socket.once('close', done);
-  });
 }

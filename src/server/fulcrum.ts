@@ -15,6 +15,7 @@ import { ActiveHealth } from '../pool/health/active.js';
 import { PassiveHealth } from '../pool/health/passive.js';
 import { Pool } from '../pool/pool.js';
 import { createForwarder } from '../proxy/forward.js';
+import { LiveResponses } from '../proxy/live-responses.js';
 import { RetryBudget } from '../proxy/retry-budget.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { TelemetryBus } from '../telemetry/events.js';
@@ -86,7 +87,7 @@ export async function startFulcrum(
   const upstreams = new UpstreamPools(config.timeouts);
   const unwatch = pool.onChange((snapshot) => upstreams.retain(new Set(snapshot.map((e) => e.origin))));
   const budget = new RetryBudget(config.retry.budgetPercent, config.retry.minConcurrentRetries);
-  const hardStop = new AbortController();
+  const live = new LiveResponses();
   let shuttingDown = false;
 
   const forwarder = createForwarder({
@@ -101,7 +102,7 @@ export async function startFulcrum(
     retryOnStatus: new Set(config.retry.retryOnStatus),
     retryAfterSend: config.retry.retryAfterSend,
     sendTimeoutMs: config.listen.sendTimeoutMs,
-    hardStop: hardStop.signal,
+    live,
     isShuttingDown: () => shuttingDown,
   });
   // The one visible middleware order. Auth, limits and cache stages go before the forwarder.
@@ -165,7 +166,7 @@ export async function startFulcrum(
       const deadline = new Promise<'deadline'>((r) => setTimeout(() => r('deadline'), graceMs));
       const drained = await Promise.race([dataPlane.idle().then(() => 'idle' as const), deadline]);
       if (drained === 'deadline') {
-        hardStop.abort();
+        live.cutAll();
         await Promise.race([dataPlane.idle(), new Promise((r) => setTimeout(r, 1_000))]);
       }
       clearInterval(sweeper);
