@@ -127,7 +127,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (verdict: AttemptVerdict) => void,
   ) {
     this.#started = deps.clock.now();
-    ctx.res.once('close', this.#onClose);
+    ctx.res.on('close', this.#onClose);
     deps.live.add(this.#cutForShutdown);
   }
 

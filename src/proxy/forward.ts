@@ -21,21 +21,16 @@ export interface ForwardDeps extends AttemptDeps {
   maxAttempts: number;
 }
 
+/** The tried set of a first attempt: shared, never written (a request that fails gets its own). */
+const NONE_TRIED: ReadonlySet<string> = new Set<string>();
+
 export function createForwarder(deps: ForwardDeps): Handler {
   const strategy = deps.router.strategy;
   return async (ctx: RequestContext): Promise<void> => {
     const parsed = ctx.parsed;
     const model = parsed?.model ?? '';
-    const base: Omit<RouteRequest, 'attempt'> = {
-      id: ctx.id,
-      model,
-      clientIp: ctx.clientIp,
-      stream: parsed?.stream ?? false,
-      estimatedPromptTokens: parsed?.estimatedPromptTokens ?? 0,
-      maxOutputTokens: parsed?.maxOutputTokens,
-    };
-    const tried = new Set<string>();
-    const bodies = new Map<string, Buffer>();
+    let tried: Set<string> | undefined;
+    let bodies: Map<string, Buffer> | undefined;
     let releaseRetry: (() => void) | undefined;
     let lastError: FulcrumError | undefined;
 
@@ -48,10 +43,18 @@ export function createForwarder(deps: ForwardDeps): Handler {
             new FulcrumError('shutting_down', 'The load balancer is shutting down.', { retryAfterSec: 1 })
           );
         }
-        const request: RouteRequest = { ...base, attempt };
+        const request: RouteRequest = {
+          id: ctx.id,
+          model,
+          clientIp: ctx.clientIp,
+          stream: parsed?.stream ?? false,
+          attempt,
+          estimatedPromptTokens: parsed?.estimatedPromptTokens ?? 0,
+          maxOutputTokens: parsed?.maxOutputTokens,
+        };
         let endpoint: Endpoint;
         try {
-          endpoint = deps.router.pick(request, tried);
+          endpoint = deps.router.pick(request, tried ?? NONE_TRIED);
         } catch (err) {
           throw lastError ?? err;
         }
@@ -59,58 +62,52 @@ export function createForwarder(deps: ForwardDeps): Handler {
         ctx.endpoint = endpoint.name;
         const canRetry = (): boolean => {
           if (attempt >= deps.maxAttempts || ctx.clientGone.aborted) return false;
-          const others = deps.pool.eligible(
-            model === '' ? undefined : model,
-            new Set([...tried, endpoint.name]),
-          );
-          if (others.length === 0) return false;
+          const exclude = new Set(tried);
+          exclude.add(endpoint.name);
+          if (deps.pool.eligible(model === '' ? undefined : model, exclude).length === 0) return false;
           if (releaseRetry) return true;
           releaseRetry = deps.budget.tryRetry();
-          if (!releaseRetry)
+          if (!releaseRetry) {
             deps.telemetry.emit('retry.budget_exhausted', { id: ctx.id, endpoint: endpoint.name });
+          }
           return releaseRetry !== undefined;
         };
 
         const release = deps.pool.track(endpoint);
         strategy.onStart?.(endpoint, request);
-        const started = deps.clock.now();
+        const started = strategy.onResult ? deps.clock.now() : 0;
         let ok = false;
         try {
-          const verdict = await runAttempt(ctx, endpoint, bodyFor(ctx, endpoint, bodies), deps, canRetry);
+          // The client's bytes as-is, unless the endpoint renames the model (then re-serialised, once per name).
+          const upstreamModel = model === '' ? model : endpoint.upstreamModel(model);
+          let body = ctx.body;
+          if (upstreamModel !== model && parsed) {
+            bodies ??= new Map();
+            body =
+              bodies.get(upstreamModel) ??
+              Buffer.from(JSON.stringify({ ...parsed.json, model: upstreamModel }));
+            bodies.set(upstreamModel, body);
+          }
+          const verdict = await runAttempt(ctx, endpoint, body, deps, canRetry);
           if (verdict.kind === 'done') {
             ok = ctx.errorCode === undefined;
             return;
           }
           lastError = verdict.error;
-          tried.add(endpoint.name);
+          (tried ??= new Set()).add(endpoint.name);
           if (!verdict.retry) throw verdict.error;
           deps.telemetry.emit('retry', { id: ctx.id, endpoint: endpoint.name, reason: verdict.error.code });
         } finally {
           release();
-          const durationMs = deps.clock.now() - started;
-          const ttfbMs = ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - started;
-          strategy.onResult?.(endpoint, request, { ok, durationMs, ttfbMs });
+          if (strategy.onResult) {
+            const durationMs = deps.clock.now() - started;
+            const ttfbMs = ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - started;
+            strategy.onResult(endpoint, request, { ok, durationMs, ttfbMs });
+          }
         }
       }
     } finally {
       releaseRetry?.();
     }
   };
-}
-
-/**
- * The body to send to `endpoint`: the client's bytes as-is, or re-serialised with the endpoint's model name
- * when it rewrites models. Cached per upstream model for the request's retries.
- */
-function bodyFor(ctx: RequestContext, endpoint: Endpoint, cache: Map<string, Buffer>): Buffer {
-  const parsed = ctx.parsed;
-  if (!parsed || parsed.model === '') return ctx.body;
-  const upstreamModel = endpoint.upstreamModel(parsed.model);
-  if (upstreamModel === parsed.model) return ctx.body;
-  let body = cache.get(upstreamModel);
-  if (!body) {
-    body = Buffer.from(JSON.stringify({ ...parsed.json, model: upstreamModel }));
-    cache.set(upstreamModel, body);
-  }
-  return body;
 }

@@ -109,21 +109,25 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       const prior = lastTurn.get(socket);
       const turn = new Turn(req, prior?.finished === false ? prior : undefined);
       lastTurn.set(socket, turn);
+      // One listener serves three purposes: the client-gone flag, the pipelining turn, the lastTurn map.
+      const clientGone = { aborted: false };
       const done = (): void => {
+        if (!res.writableFinished) clientGone.aborted = true;
         res.off('close', done);
         socket.off('close', done);
         turn.markDone();
         if (lastTurn.get(socket) === turn) lastTurn.delete(socket);
       };
+      res.on('error', ignore);
       if (socket.destroyed) done();
       else {
-        res.once('close', done);
-        socket.once('close', done);
+        res.on('close', done);
+        socket.on('close', done);
       }
       turn.afterPrevious(() => {
         // Not writable: an earlier response closed the connection (`Connection: close` after a framing
         // error, a timeout…), and a request pipelined behind it must not run.
-        const run = res.destroyed || !socket.writable ? Promise.resolve() : handle(req, res);
+        const run = res.destroyed || !socket.writable ? Promise.resolve() : handle(req, res, clientGone);
         run
           .catch((err: unknown) => {
             deps.onInternalError(err);
@@ -155,12 +159,11 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     else turn.afterPrevious(answer);
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const clientGone = { aborted: false };
-    res.on('close', () => {
-      if (!res.writableFinished) clientGone.aborted = true;
-    });
-    res.on('error', () => {});
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    clientGone: { aborted: boolean },
+  ): Promise<void> {
     const id = isValidRequestId(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -286,6 +289,8 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const EMPTY = Buffer.alloc(0);
+
+function ignore(): void {}
 const CREATED = Math.floor(Date.now() / 1000);
 
 function modelObject(id: string): Record<string, unknown> {

@@ -46,7 +46,12 @@ export function checkFraming(req: IncomingMessage, url: string): FulcrumError | 
       });
     }
   }
-  const hosts = req.headersDistinct.host?.length ?? 0;
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
   if (hosts > 1) return new FulcrumError('invalid_request', 'More than one Host header.');
   if (hosts === 0 && req.httpVersion === '1.1') {
     return new FulcrumError('invalid_request', 'HTTP/1.1 requests must carry a Host header.');
