@@ -53,7 +53,8 @@ export function isJsonContentType(value: string | undefined): boolean {
  */
 export function parseBody(body: Buffer, path: string, requireModel: boolean): ParsedBody {
   if (body.length === 0) throw invalid('invalid_json', 'The request body is empty; expected a JSON object.');
-  if (exceedsDepth(body, MAX_JSON_DEPTH)) {
+  // Each nesting level costs at least one byte, so a short body cannot be too deep.
+  if (body.length > MAX_JSON_DEPTH && exceedsDepth(body, MAX_JSON_DEPTH)) {
     throw invalid('invalid_json', `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   let json: unknown;
