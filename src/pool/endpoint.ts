@@ -18,7 +18,10 @@ export interface EndpointSpec {
   apiKey?: string;
   /** Rewrites the client's model name to the endpoint's: `{ "gpt-4o-mini": "llama-3.1-8b" }`. */
   modelMap?: Readonly<Record<string, string>>;
-  /** Upper bound on pooled connections to this endpoint. Default 1024 (effectively unbounded for LLM traffic). */
+  /**
+   * Upper bound on pooled connections to this endpoint; requests beyond it wait for a free connection.
+   * Default: no bound (each open stream holds a connection, as with NGINX's upstream keep-alive).
+   */
   maxConnections?: number;
 }
 
@@ -85,7 +88,7 @@ export class Endpoint {
   readonly weight: number;
   readonly declaredModels: ReadonlySet<string> | undefined;
   readonly modelMap: Readonly<Record<string, string>>;
-  readonly maxConnections: number;
+  readonly maxConnections: number | undefined;
   readonly state: EndpointState;
   readonly #apiKey: string | undefined;
   readonly #url: string;
@@ -99,7 +102,7 @@ export class Endpoint {
     this.weight = spec.weight ?? 1;
     this.declaredModels = spec.models ? new Set(spec.models) : undefined;
     this.modelMap = { ...(spec.modelMap ?? {}) };
-    this.maxConnections = spec.maxConnections ?? 1024;
+    this.maxConnections = spec.maxConnections;
     this.#apiKey = spec.apiKey;
     this.state = state;
   }

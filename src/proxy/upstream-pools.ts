@@ -23,7 +23,7 @@ export class UpstreamPools {
     let pool = this.#pools.get(endpoint.origin);
     if (!pool) {
       pool = new Pool(endpoint.origin, {
-        connections: endpoint.maxConnections,
+        connections: endpoint.maxConnections ?? null,
         pipelining: 1,
         connect: { timeout: this.timeouts.connectMs },
         headersTimeout: this.timeouts.firstByteMs,
