@@ -1,6 +1,6 @@
 /** Small HTTP clients for tests: JSON requests, SSE streams with per-event timestamps, raw sockets. */
 import net from 'node:net';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 
 export interface JsonResponse {
   status: number;
@@ -20,18 +20,14 @@ export async function postJson(
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return readAnswer(res);
 }
 
 export async function getJson(url: string, headers: Record<string, string> = {}): Promise<JsonResponse> {
-  const res = await request(url, { headers });
+  return readAnswer(await request(url, { headers }));
+}
+
+async function readAnswer(res: Dispatcher.ResponseData): Promise<JsonResponse> {
   const text = await res.body.text();
   let json: unknown;
   try {
