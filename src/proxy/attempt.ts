@@ -180,9 +180,29 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     }
     if (deps.isShuttingDown()) out.connection = 'close';
     this.#sse = sse;
-    this.#phase = 'relaying';
     const res = this.ctx.res;
-    res.writeHead(status, out);
+    try {
+      res.writeHead(status, out);
+    } catch (err) {
+      // A head Node refuses to send (e.g. a header value it considers invalid): nothing reached the client.
+      this.#outcome = 'failure';
+      this.#reason = 'bad_response';
+      deps.health.recordFailure(endpoint, this.#reason);
+      this.#phase = 'done';
+      this.#cleanup();
+      this.#controller?.abort(new Cut('client_gone'));
+      const error = new FulcrumError(
+        'upstream_bad_response',
+        `Endpoint ${endpoint.name} sent an invalid response head.`,
+        {
+          cause: err,
+          retryable: false,
+        },
+      );
+      this.#settle({ kind: 'failed', error, retry: false });
+      return;
+    }
+    this.#phase = 'relaying';
     this.ctx.status = status;
     if (sse) res.flushHeaders();
   }

@@ -94,7 +94,8 @@ export function createForwarder(deps: ForwardDeps): Handler {
             return;
           }
           lastError = verdict.error;
-          (tried ??= new Set()).add(endpoint.name);
+          tried ??= new Set();
+          tried.add(endpoint.name);
           if (!verdict.retry) throw verdict.error;
           deps.telemetry.emit('retry', { id: ctx.id, endpoint: endpoint.name, reason: verdict.error.code });
         } finally {

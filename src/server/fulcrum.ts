@@ -163,11 +163,16 @@ export async function startFulcrum(
       server.closeIdleConnections();
       // Connections that finish a response become idle; keep closing them while we wait.
       const sweeper = setInterval(() => server.closeIdleConnections(), 250);
-      const deadline = new Promise<'deadline'>((r) => setTimeout(() => r('deadline'), graceMs));
+      let deadlineTimer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'deadline'>((r) => {
+        deadlineTimer = setTimeout(() => r('deadline'), graceMs);
+      });
       const drained = await Promise.race([dataPlane.idle().then(() => 'idle' as const), deadline]);
+      // A pending timer would keep the process alive for the rest of the grace period.
+      clearTimeout(deadlineTimer);
       if (drained === 'deadline') {
         live.cutAll();
-        await Promise.race([dataPlane.idle(), new Promise((r) => setTimeout(r, 1_000))]);
+        await Promise.race([dataPlane.idle(), new Promise((r) => setTimeout(r, 1_000).unref())]);
       }
       clearInterval(sweeper);
       server.closeAllConnections();

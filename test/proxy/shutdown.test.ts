@@ -82,7 +82,11 @@ describe('graceful shutdown', () => {
       cli.child.kill('SIGTERM');
       const result = await stream;
       assert.ok(result.done, 'the in-flight stream completed');
+      const drainedAt = performance.now();
       assert.equal(await cli.exited, 0, cli.output());
+      // Regression: a pending grace-period timer kept the process alive for the whole 30 s default.
+      const lingered = performance.now() - drainedAt;
+      assert.ok(lingered < 5_000, `exited ${lingered.toFixed(0)} ms after the last stream ended`);
     } finally {
       await fake.close();
     }
