@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sseChunk } from '../../src/bench/proxy/backend.js';
 import { readStream } from '../../src/bench/proxy/loadgen.js';
-import { percentile, summarize } from '../../src/bench/proxy/stats.js';
+import { percentile, distribution as summarize } from '../../src/bench/stats.js';
 
 async function* parts(...texts: string[]): AsyncIterable<Buffer> {
   for (const t of texts) yield Buffer.from(t);
@@ -46,12 +46,12 @@ test('out-of-order, missing, extra and unterminated streams are failures', async
   assert.match((await readStream(parts('data: {"x":1}\n\n', DONE), 1, () => {})) ?? '', /unparseable/);
 });
 
-test('percentiles are nearest-rank over all samples', () => {
+test('percentiles interpolate linearly over all samples (as the rest of the bench and NumPy do)', () => {
   const samples = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted on purpose
   const s = summarize(samples);
   assert.equal(s.count, 100);
-  assert.equal(s.p50, 50);
-  assert.equal(s.p99, 99);
+  assert.equal(s.p50, 50.5);
+  assert.ok(Math.abs(s.p99 - 99.01) < 1e-9);
   assert.equal(s.max, 100);
   assert.equal(s.mean, 50.5);
   assert.equal(percentile([7], 99), 7);

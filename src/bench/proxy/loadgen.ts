@@ -14,7 +14,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { type LatencySummary, summarize } from './stats.js';
+import { type Distribution as LatencySummary, distribution as summarize } from '../stats.js';
 
 /** Small chat request: what every non-streaming phase sends. */
 export const CHAT_BODY = JSON.stringify({
