@@ -14,7 +14,8 @@ replays the same workload against each, prints the comparison table and writes r
 report.html to DIR (default: the plan's output, else bench-results/<plan name>). See docs/bench.md.
 
   --only A,B        run only these contenders (by report name); the first listed present is the baseline
-  --rate-scale X    override the plan's load.rateScale (trace mode), e.g. to sweep for capacity`;
+  --rate-scale X    override the plan's load.rateScale (trace mode), e.g. to sweep for capacity
+  --itl-samples     keep every request's raw inter-token gaps in report.json (large)`;
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,6 +26,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
       quiet: { type: 'boolean' },
       only: { type: 'string' },
       'rate-scale': { type: 'string' },
+      'itl-samples': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -48,7 +50,9 @@ export async function compareCommand(argv: string[]): Promise<number> {
       console.error('interrupted: every process stopped, no report written');
       return 130;
     }
-    const files = await writeReport(report, values.out ?? plan.output ?? `bench-results/${plan.name}`);
+    const files = await writeReport(report, values.out ?? plan.output ?? `bench-results/${plan.name}`, {
+      itlSamples: values['itl-samples'],
+    });
     console.log(comparisonTable(report));
     console.log(`\nreports: ${files.json}, ${files.markdown}, ${files.html}`);
     return 0;

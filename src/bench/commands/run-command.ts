@@ -47,6 +47,7 @@ Output:
   --name NAME            contender name in the report (default: the URL)
   --endpoints A,B        known endpoint names (idle ones count in the imbalance)
   --out DIR              write report.json, report.md, report.html (default bench-results/run-<time>)
+  --itl-samples          keep every request's raw inter-token gaps in report.json (large)
   --quiet                no progress bar`;
 
 const OPTIONS = {
@@ -76,6 +77,7 @@ const OPTIONS = {
   endpoints: { type: 'string' },
   out: { type: 'string' },
   quiet: { type: 'boolean' },
+  'itl-samples': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -171,7 +173,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       command: `fulcrum bench run ${argv.join(' ')}`,
     });
     const dir = v.out ?? `bench-results/run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const files = await writeReport(report, dir);
+    const files = await writeReport(report, dir, { itlSamples: v['itl-samples'] });
     console.log(renderMarkdown(report));
     console.log(`reports: ${files.json}, ${files.markdown}, ${files.html}`);
     return report.runs[0]!.summary.requests.ok > 0 ? 0 : 1;
