@@ -21,7 +21,7 @@ describe('Endpoint', () => {
   it('applies defaults', () => {
     const e = new Endpoint({ name: 'a', url: 'http://h:1' });
     assert.equal(e.weight, 1);
-    assert.equal(e.maxConnections, 1024);
+    assert.equal(e.maxConnections, undefined, 'no connection cap unless configured');
     assert.equal(e.state.healthy, true, 'starts healthy, as NGINX and HAProxy do');
     assert.equal(e.state.enabled, true);
   });
