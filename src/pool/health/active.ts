@@ -21,7 +21,7 @@ import type { Clock } from '../../core/clock.js';
 import { type Random, systemRandom } from '../../core/prng.js';
 import type { Endpoint, EndpointState } from '../endpoint.js';
 import type { Pool } from '../pool.js';
-import { healthGet } from './http-get.js';
+import { healthGet, unlimitedController } from './http-get.js';
 import { ModelDiscovery } from './models.js';
 import { type Schedule, systemSchedule } from './timers.js';
 
@@ -57,7 +57,8 @@ export class ActiveHealth {
   readonly #dispatcher: Dispatcher;
   readonly #tracks = new Map<EndpointState, Track>();
   readonly #inflight = new Set<Promise<void>>();
-  readonly #abort = new AbortController();
+  /** Aborts every probe in flight on stop(); one listener per in-flight probe, so no listener cap. */
+  readonly #abort = unlimitedController();
   #running = false;
   #stopped = false;
   #unsubscribe: (() => void) | undefined;

@@ -7,6 +7,7 @@
  * probe then tests that the endpoint accepts connections, and it cannot lose the race with the upstream's
  * keep-alive timeout that a reused idle socket would (a false "down").
  */
+import { setMaxListeners } from 'node:events';
 import { type Dispatcher, request } from 'undici';
 
 export interface HealthGetOptions {
@@ -97,4 +98,14 @@ function describeError(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown } }).cause?.code;
   const name = typeof code === 'string' ? code : typeof cause === 'string' ? cause : err.name;
   return `${name}: ${err.message}`.slice(0, 200);
+}
+
+/**
+ * An AbortController for a checker's lifetime: every probe in flight listens on its signal, so with many
+ * endpoints Node's default cap of 10 listeners would warn (MaxListenersExceededWarning) without a leak.
+ */
+export function unlimitedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

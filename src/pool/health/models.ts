@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import type { Endpoint, EndpointState } from '../endpoint.js';
 import type { Pool } from '../pool.js';
-import { healthGet } from './http-get.js';
+import { healthGet, unlimitedController } from './http-get.js';
 import { type Schedule, systemSchedule } from './timers.js';
 
 export interface ModelDiscoveryOptions {
@@ -38,7 +38,8 @@ export class ModelDiscovery {
   readonly #schedule: Schedule;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
-  readonly #abort = new AbortController();
+  /** Aborts every probe in flight on stop(); one listener per in-flight probe, so no listener cap. */
+  readonly #abort = unlimitedController();
   /** Endpoint incarnations already queried at least once (so onChange only queries new ones). */
   readonly #seen = new WeakSet<EndpointState>();
   readonly #inflight = new Map<EndpointState, Promise<void>>();
