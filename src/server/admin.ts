@@ -8,9 +8,11 @@
  * table. No CORS headers are ever sent: browsers on other origins cannot read or (with JSON bodies) forge
  * admin calls. The token never appears in a response or a log line. Routes: docs/operations.md.
  */
+
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
+import { DeadlineList } from '../core/deadline-list.js';
 import { FulcrumError } from '../core/errors.js';
 import type { Pool } from '../pool/pool.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -25,6 +27,7 @@ import { ClientGoneError, readBody } from './read-body.js';
 export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
 /** Deadline for an admin request body. */
 const BODY_TIMEOUT_MS = 10_000;
+const bodyDeadlines = new DeadlineList(BODY_TIMEOUT_MS);
 /** On close, connections still busy after this long are cut. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -202,7 +205,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   if (!isJsonContentType(req.headers['content-type'])) {
     throw new FulcrumError('unsupported_media_type', 'Admin request bodies must be application/json.');
   }
-  const body = await readBody(req, { maxBytes: ADMIN_MAX_BODY_BYTES, timeoutMs: BODY_TIMEOUT_MS });
+  const body = await readBody(req, { maxBytes: ADMIN_MAX_BODY_BYTES, deadlines: bodyDeadlines });
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch {

@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { DeadlineList } from '../core/deadline-list.js';
 import { asFulcrumError, FulcrumError } from '../core/errors.js';
 import type { Handler, RequestContext } from '../pipeline/context.js';
 import type { Pool } from '../pool/pool.js';
@@ -90,6 +91,8 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   // and only queues their responses; we run them one at a time, so a request behind a long stream is not
   // forwarded (nor its answer buffered in memory) before the stream ends, as NGINX and HAProxy do.
   const lastTurn = new WeakMap<Socket, Turn>();
+  const bodyDeadlines =
+    listen.bodyTimeoutMs > 0 ? new DeadlineList(listen.bodyTimeoutMs, () => deps.clock.now()) : undefined;
 
   const server = http.createServer(
     {
@@ -217,7 +220,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         if (!isJsonContentType(req.headers['content-type']) && route.kind === 'inference') {
           throw new FulcrumError('invalid_request', 'Content-Type must be application/json.');
         }
-        ctx.body = await readBody(req, { maxBytes: listen.maxBodyBytes, timeoutMs: listen.bodyTimeoutMs });
+        ctx.body = await readBody(req, { maxBytes: listen.maxBodyBytes, deadlines: bodyDeadlines });
         ctx.parsed = parseRouted(ctx.body, path, route, req.headers['content-type']);
       }
       started = true;

@@ -4,13 +4,17 @@
  * be complete before routing, since the JSON decides where the request goes.
  */
 import type { IncomingMessage } from 'node:http';
+import type { DeadlineList } from '../core/deadline-list.js';
 import { FulcrumError } from '../core/errors.js';
 
 export interface ReadBodyOptions {
   /** Largest accepted body, in bytes. */
   maxBytes: number;
-  /** Deadline for the whole body, in ms (0 = none). */
-  timeoutMs: number;
+  /**
+   * The deadline for the whole body (its `durationMs`), or undefined for none. A shared list rather than a
+   * timer per request: see core/deadline-list.ts.
+   */
+  deadlines: DeadlineList | undefined;
 }
 
 /** Thrown when the client went away while sending its body: there is nobody left to answer. */
@@ -29,18 +33,14 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const timer =
-      options.timeoutMs > 0
-        ? setTimeout(
-            () => finish(new FulcrumError('request_timeout', 'Timed out reading the request body.')),
-            options.timeoutMs,
-          )
-        : undefined;
+    const deadline = options.deadlines?.add(() =>
+      finish(new FulcrumError('request_timeout', 'Timed out reading the request body.')),
+    );
 
     function finish(err?: Error): void {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
+      if (deadline) options.deadlines!.cancel(deadline);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
