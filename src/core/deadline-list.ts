@@ -24,7 +24,7 @@ const globalTimers: TimerApi = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** One registered deadline; pass it back to {@link DeadlineList.cancel}. */
+/** One registered deadline; pass it back to {@link DeadlineList.cancel} or {@link DeadlineList.refresh}. */
 export interface Deadline {
   /** Clock ms at which it expires. */
   readonly at: number;
@@ -33,9 +33,9 @@ export interface Deadline {
 class Entry implements Deadline {
   prev: Entry | undefined = undefined;
   next: Entry | undefined = undefined;
-  linked = true;
+  linked = false;
   constructor(
-    readonly at: number,
+    public at: number,
     readonly onExpire: () => void,
   ) {}
 }
@@ -68,6 +68,23 @@ export class DeadlineList {
   /** Registers `onExpire` to run `durationMs` from now unless cancelled first. */
   add(onExpire: () => void): Deadline {
     const entry = new Entry(this.now() + this.durationMs, onExpire);
+    this.#append(entry);
+    return entry;
+  }
+
+  /**
+   * Restarts a deadline's full duration from now, re-registering it if it had expired or been cancelled.
+   * Costs no allocation, so it suits a deadline restarted on every chunk of a stream (an idle timeout).
+   */
+  refresh(deadline: Deadline): void {
+    const entry = deadline as Entry;
+    if (entry.linked) this.#unlink(entry);
+    entry.at = this.now() + this.durationMs;
+    this.#append(entry);
+  }
+
+  #append(entry: Entry): void {
+    entry.linked = true;
     const tail = this.#tail;
     if (tail) {
       tail.next = entry;
@@ -80,7 +97,6 @@ export class DeadlineList {
     // An armed timer fires no later than the head's deadline, which is no later than this one: the fire
     // re-arms for whatever the head is then, so nothing more to do unless no timer is armed.
     if (this.#timerAt === undefined) this.#arm(entry.at);
-    return entry;
   }
 
   /** Cancels a deadline; harmless if it already expired or was cancelled. */

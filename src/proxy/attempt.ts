@@ -11,8 +11,9 @@
  * connection. This is the hot path of every request, so it avoids per-request streams, promises and
  * AbortSignals beyond the one promise the retry loop awaits.
  */
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, errors } from 'undici';
 import type { Clock } from '../core/clock.js';
+import type { Deadline, DeadlineList } from '../core/deadline-list.js';
 import { FulcrumError } from '../core/errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Endpoint } from '../pool/endpoint.js';
@@ -25,7 +26,7 @@ import {
   parseRetryAfterMs,
   upstreamRequestHeaders,
 } from './headers.js';
-import type { LiveResponses } from './live-responses.js';
+import type { LiveEntry, LiveResponses } from './live-responses.js';
 import { SseFramer } from './sse-framer.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -47,6 +48,15 @@ export interface AttemptDeps {
   retryAfterSend: boolean;
   /** Client write-stall limit, ms. */
   sendTimeoutMs: number;
+  /**
+   * The upstream's time to response headers (`timeouts.firstByteMs`) and longest silence between body
+   * chunks (`timeouts.idleMs`); undefined = none. Kept here rather than as undici's headersTimeout and
+   * bodyTimeout: with two different values undici's parser replaces its timer twice per request, and those
+   * timers outlive the request long enough to be promoted to the old generation (6 KB per request, most of
+   * the proxy's GC time in `npm run bench:proxy`).
+   */
+  firstByteDeadlines: DeadlineList | undefined;
+  idleDeadlines: DeadlineList | undefined;
   /** Responses in flight, which graceful shutdown cuts at its deadline. */
   live: LiveResponses;
   /** True once shutdown began: responses carry `Connection: close`. */
@@ -108,6 +118,11 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   #status: number | undefined;
   #reason: string | undefined;
   #settled = false;
+  #firstByte: Deadline | undefined;
+  #idle: Deadline | undefined;
+  /** A timeout that fired before undici handed us the controller. */
+  #pendingTimeout: Error | undefined;
+  readonly #live: LiveEntry;
   readonly #started: number;
   readonly #onClose = (): void => {
     if (!this.ctx.res.writableFinished) this.#abort(new Cut('client_gone'));
@@ -115,9 +130,12 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   readonly #onDrain = (): void => {
     if (this.#stallTimer) clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
+    if (this.#idle && this.#phase === 'relaying') this.deps.idleDeadlines!.refresh(this.#idle);
     this.#controller?.resume();
   };
   readonly #cutForShutdown = (): void => this.#shutdownCut();
+  readonly #onFirstByteTimeout = (): void => this.#timedOut(new errors.HeadersTimeoutError());
+  readonly #onIdleTimeout = (): void => this.#timedOut(new errors.BodyTimeoutError());
 
   constructor(
     private readonly ctx: RequestContext,
@@ -128,7 +146,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   ) {
     this.#started = deps.clock.now();
     ctx.res.on('close', this.#onClose);
-    deps.live.add(this.#cutForShutdown);
+    this.#live = deps.live.add(this.#cutForShutdown);
+    this.#firstByte = deps.firstByteDeadlines?.add(this.#onFirstByteTimeout);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -136,6 +155,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     // The client may have left while the request waited for a pooled connection: send nothing.
     if (this.#cut) controller.abort(this.#cut);
     else if (this.ctx.clientGone.aborted) this.#abort(new Cut('client_gone'));
+    else if (this.#pendingTimeout) controller.abort(this.#pendingTimeout);
   }
 
   onResponseStart(
@@ -146,6 +166,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (status < 200 || this.#phase !== 'waiting') return; // 1xx informational heads are not the answer
     const { endpoint, deps } = this;
     this.#status = status;
+    // Headers arrived: from now on the upstream may not fall silent for longer than the idle timeout.
+    this.#cancelDeadlines();
+    if (deps.idleDeadlines) this.#idle = deps.idleDeadlines.add(this.#onIdleTimeout);
     if (status === 429) {
       this.#outcome = 'rate_limited';
       this.#reason = 'status_429';
@@ -208,6 +231,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#idle) this.deps.idleDeadlines!.refresh(this.#idle);
     if (this.#phase !== 'relaying') return;
     const out = this.#framer ? this.#framer.push(chunk) : chunk;
     if (out === undefined) return;
@@ -215,8 +239,10 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.ctx.firstByteAt ??= this.deps.clock.now();
     const res = this.ctx.res;
     if (res.write(out)) return;
-    // The client is slower than the endpoint: hold the endpoint back instead of buffering.
+    // The client is slower than the endpoint: hold the endpoint back instead of buffering. The upstream's
+    // silence is ours while paused, so its idle deadline stops until the client drains.
     controller.pause();
+    if (this.#idle) this.deps.idleDeadlines!.cancel(this.#idle);
     res.once('drain', this.#onDrain);
     if (this.deps.sendTimeoutMs > 0 && !this.#stallTimer) {
       this.#stallTimer = setTimeout(() => this.#abort(new Cut('client_stalled')), this.deps.sendTimeoutMs);
@@ -303,6 +329,19 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     else res.destroy();
   }
 
+  /** An upstream timeout: abort with undici's own error, so classification is the same as undici's. */
+  #timedOut(err: Error): void {
+    if (this.#phase === 'done') return;
+    if (this.#controller && !this.#controller.aborted) this.#controller.abort(err);
+    else this.#pendingTimeout ??= err;
+  }
+
+  #cancelDeadlines(): void {
+    if (this.#firstByte) this.deps.firstByteDeadlines!.cancel(this.#firstByte);
+    if (this.#idle) this.deps.idleDeadlines!.cancel(this.#idle);
+    this.#firstByte = this.#idle = undefined;
+  }
+
   #abort(cut: Cut): void {
     this.#cut ??= cut;
     if (this.#controller && !this.#controller.aborted) this.#controller.abort(cut);
@@ -330,11 +369,12 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   #cleanup(): void {
+    this.#cancelDeadlines();
     if (this.#stallTimer) clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
     this.ctx.res.off('close', this.#onClose);
     this.ctx.res.off('drain', this.#onDrain);
-    this.deps.live.delete(this.#cutForShutdown);
+    this.deps.live.delete(this.#live);
   }
 }
 

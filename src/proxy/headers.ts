@@ -41,7 +41,8 @@ type HeaderValue = string | string[] | undefined;
 
 /** Header names listed in a `Connection` header value. */
 function connectionListed(value: HeaderValue): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // The usual values name no header: skip the split on every request.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const joined = Array.isArray(value) ? value.join(',') : value;
   const names = joined
     .split(',')

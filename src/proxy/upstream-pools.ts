@@ -1,16 +1,14 @@
 /**
  * One undici connection pool per endpoint origin, created on first use and closed when the endpoint
  * leaves the pool. undici gives us keep-alive reuse (honouring the server's `Keep-Alive: timeout` hint, so
- * we don't reuse a socket the server is about to close), connect timeouts, and time-to-headers and
- * between-chunk body timeouts, which are exactly our first-byte and idle timeouts.
+ * we don't reuse a socket the server is about to close) and connect timeouts. The first-byte and idle
+ * timeouts are the attempt's own (see `firstByteDeadlines` in attempt.ts for why not undici's).
  */
 import { Pool } from 'undici';
 import type { Endpoint } from '../pool/endpoint.js';
 
 export interface UpstreamTimeouts {
   connectMs: number;
-  firstByteMs: number;
-  idleMs: number;
 }
 
 export class UpstreamPools {
@@ -26,8 +24,9 @@ export class UpstreamPools {
         connections: endpoint.maxConnections ?? null,
         pipelining: 1,
         connect: { timeout: this.timeouts.connectMs },
-        headersTimeout: this.timeouts.firstByteMs,
-        bodyTimeout: this.timeouts.idleMs,
+        // 0 = off: the attempt enforces both (attempt.ts), more cheaply than undici's parser timers.
+        headersTimeout: 0,
+        bodyTimeout: 0,
         keepAliveTimeout: 4_000,
         keepAliveMaxTimeout: 60_000,
       });

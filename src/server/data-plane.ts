@@ -130,13 +130,19 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       turn.afterPrevious(() => {
         // Not writable: an earlier response closed the connection (`Connection: close` after a framing
         // error, a timeout…), and a request pipelined behind it must not run.
-        const run = res.destroyed || !socket.writable ? Promise.resolve() : handle(req, res, clientGone);
-        run
-          .catch((err: unknown) => {
+        if (res.destroyed || !socket.writable) {
+          leave();
+          return;
+        }
+        // `handle` answers its own errors; a rejection here is a bug, counted and answered as a 500.
+        handle(req, res, clientGone).then(leave, (err: unknown) => {
+          try {
             deps.onInternalError(err);
             sendError(res, err);
-          })
-          .finally(leave);
+          } finally {
+            leave();
+          }
+        });
       });
     },
   );

@@ -42,7 +42,7 @@ const REQUIRED_FIELDS: Record<string, { field: string; check: (v: unknown) => bo
 
 /** Whether a Content-Type header value is JSON (absent is tolerated, as the OpenAI API does). */
 export function isJsonContentType(value: string | undefined): boolean {
-  if (value === undefined) return true;
+  if (value === undefined || value === 'application/json') return true;
   const type = value.split(';')[0]!.trim().toLowerCase();
   return type === 'application/json' || type.endsWith('+json');
 }

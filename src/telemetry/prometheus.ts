@@ -84,10 +84,13 @@ abstract class Metric<S> {
 
   /** The state for a label set, creating it (or the `other` fold) as needed. */
   protected series(labels: Labels | undefined): S {
-    const values = this.labelNames.map((n) => labels?.[n] ?? '');
-    const key = values.join('\u0000');
+    // Runs several times per request: the key is built without the intermediate array of a map + join.
+    const names = this.labelNames;
+    let key = names.length === 0 ? '' : (labels?.[names[0]!] ?? '');
+    for (let i = 1; i < names.length; i++) key += `\u0000${labels?.[names[i]!] ?? ''}`;
     const found = this.#series.get(key);
     if (found) return found.state;
+    const values = names.map((n) => labels?.[n] ?? '');
     if (this.#series.size >= this.maxSeries && this.labelNames.length > 0) {
       this.folded += 1;
       const otherValues = this.labelNames.map(() => OVERFLOW_LABEL);

@@ -118,6 +118,37 @@ describe('DeadlineList', () => {
     assert.deepEqual(fired, ['second', 'added']);
   });
 
+  it('refresh() restarts the full duration and moves the deadline behind the others', () => {
+    const { timers, list } = setup(100);
+    const fired: string[] = [];
+    const a = list.add(() => fired.push('a'));
+    timers.advance(10);
+    list.add(() => fired.push('b'));
+    timers.advance(80);
+    list.refresh(a); // now due at 190, after b (110)
+    timers.advance(20);
+    assert.deepEqual(fired, ['b']);
+    timers.advance(79);
+    assert.deepEqual(fired, ['b']);
+    timers.advance(1);
+    assert.deepEqual(fired, ['b', 'a']);
+  });
+
+  it('refresh() re-registers a cancelled or expired deadline', () => {
+    const { timers, list } = setup(100);
+    let fired = 0;
+    const d = list.add(() => fired++);
+    list.cancel(d);
+    list.refresh(d);
+    assert.equal(list.size, 1);
+    timers.advance(100);
+    assert.equal(fired, 1);
+    list.refresh(d);
+    timers.advance(100);
+    assert.equal(fired, 2);
+    assert.equal(list.size, 0);
+  });
+
   it('clear() drops everything without firing', () => {
     const { timers, list } = setup(100);
     let fired = 0;

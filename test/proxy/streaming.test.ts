@@ -149,6 +149,31 @@ describe('streaming', () => {
     await waitFor(() => c!.fakes[0]!.requests[0]!.abortedAt !== undefined, 2_000, 'upstream cancelled');
   });
 
+  test('S12: time paused for a slow reader does not count as upstream silence (idle timeout)', async () => {
+    // The client reads nothing for 3× the idle timeout, so the upstream is held back that long; then it
+    // reads everything. The stream must complete: the silence was ours, not the endpoint's.
+    c = await startCluster([{ tokens: 4_000, padBytes: 8_000 }], { timeouts: { idleMs: 300 } });
+    const port = Number(new URL(c.fulcrum.url).port);
+    const socket = net.connect(port, '127.0.0.1');
+    const body = JSON.stringify(chat({ stream: true }));
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    socket.pause();
+    await waitFor(() => (c!.fakes[0]!.requests[0]?.chunksSent ?? 0) > 0, 2_000);
+    await sleep(900);
+    assert.ok((c.fakes[0]!.requests[0]!.chunksSent ?? 0) < 4_000, 'the upstream was held back');
+    const received: Buffer[] = [];
+    socket.on('data', (b: Buffer) => received.push(b));
+    const ended = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.resume();
+    await ended;
+    const text = Buffer.concat(received).toString('latin1');
+    assert.ok(text.includes('data: [DONE]'), 'the stream completed');
+    assert.ok(!text.includes('upstream_idle_timeout'), 'no idle-timeout error event');
+    assert.equal(c.fakes[0]!.requests[0]!.abortedAt, undefined);
+  });
+
   test('S12: a client that stops reading is cut after the send timeout', async () => {
     c = await startCluster([{ tokens: 2_000, padBytes: 8_000 }], { listen: { sendTimeoutMs: 500 } });
     const port = Number(new URL(c.fulcrum.url).port);
