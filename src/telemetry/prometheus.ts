@@ -63,6 +63,12 @@ type MetricType = 'counter' | 'gauge' | 'histogram';
 /** Shared bookkeeping: label validation, series lookup and the cardinality cap. */
 abstract class Metric<S> {
   readonly #series = new Map<string, { values: string[]; state: S }>();
+  /**
+   * The same series indexed by label value, one Map level per label: the hot-path lookup (several per
+   * request) then hashes strings it already has instead of building a joined key. Folded label sets are not
+   * in it (they take the slow path), so it holds at most `maxSeries` leaves.
+   */
+  readonly #byValue = new Map<string, unknown>();
   folded = 0;
 
   constructor(
@@ -84,13 +90,25 @@ abstract class Metric<S> {
 
   /** The state for a label set, creating it (or the `other` fold) as needed. */
   protected series(labels: Labels | undefined): S {
-    // Runs several times per request: the key is built without the intermediate array of a map + join.
     const names = this.labelNames;
-    let key = names.length === 0 ? '' : (labels?.[names[0]!] ?? '');
-    for (let i = 1; i < names.length; i++) key += `\u0000${labels?.[names[i]!] ?? ''}`;
+    let level: Map<string, unknown> | undefined = this.#byValue;
+    for (let i = 0; i < names.length && level; i++) {
+      const next = level.get(labels?.[names[i]!] ?? '');
+      if (i === names.length - 1) {
+        if (next !== undefined) return next as S;
+      } else level = next as Map<string, unknown> | undefined;
+    }
+    if (names.length === 0 && this.#byValue.has('')) return this.#byValue.get('') as S;
+    return this.#slowSeries(labels);
+  }
+
+  /** First sight of a label set: create it (indexed by value) or fold it into `other` past the cap. */
+  #slowSeries(labels: Labels | undefined): S {
+    const names = this.labelNames;
+    const values = names.map((n) => labels?.[n] ?? '');
+    const key = values.join('\u0000');
     const found = this.#series.get(key);
     if (found) return found.state;
-    const values = names.map((n) => labels?.[n] ?? '');
     if (this.#series.size >= this.maxSeries && this.labelNames.length > 0) {
       this.folded += 1;
       const otherValues = this.labelNames.map(() => OVERFLOW_LABEL);
@@ -104,7 +122,25 @@ abstract class Metric<S> {
     }
     const state = this.initial();
     this.#series.set(key, { values, state });
+    this.#index(values, state);
     return state;
+  }
+
+  #index(values: readonly string[], state: S): void {
+    if (values.length === 0) {
+      this.#byValue.set('', state);
+      return;
+    }
+    let level = this.#byValue;
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(values[i]!, next);
+      }
+      level = next;
+    }
+    level.set(values[values.length - 1]!, state);
   }
 
   protected entries(): Iterable<{ values: string[]; state: S }> {
@@ -113,6 +149,7 @@ abstract class Metric<S> {
 
   protected clear(): void {
     this.#series.clear();
+    this.#byValue.clear();
   }
 
   /** Number of label sets currently held (including the `other` fold). */
