@@ -36,7 +36,11 @@ const LOOP_RESOLUTION_MS = 10;
 export class FulcrumMetrics {
   readonly registry: Registry;
   readonly #unsubscribe: Array<() => void> = [];
-  readonly #inflightIds = new Set<string>();
+  /**
+   * request.start minus request.end (the data plane emits one of each per request), never below 0. A count
+   * rather than a Set of ids: no per-request add/delete in a long-lived Set (docs/architecture.md, hot path).
+   */
+  #inflight = 0;
   readonly #uncaught: Counter;
   readonly #loopDelay: IntervalHistogram | undefined;
 
@@ -67,7 +71,7 @@ export class FulcrumMetrics {
       LLM_LATENCY_BUCKETS,
     );
     r.gauge('fulcrum_requests_in_flight', 'Client requests currently in the pipeline.', [], {
-      collect: (set) => set({}, this.#inflightIds.size),
+      collect: (set) => set({}, this.#inflight),
     });
     const attempts = r.counter('fulcrum_upstream_attempts_total', 'Upstream attempts finished, by outcome.', [
       'endpoint',
@@ -103,11 +107,11 @@ export class FulcrumMetrics {
     this.#endpointGauges(r, clock);
 
     this.#unsubscribe.push(
-      bus.on('request.start', (e) => {
-        this.#inflightIds.add(e.id);
+      bus.on('request.start', () => {
+        this.#inflight += 1;
       }),
       bus.on('request.end', (e) => {
-        this.#inflightIds.delete(e.id);
+        if (this.#inflight > 0) this.#inflight -= 1;
         const model = this.#modelLabel(e.model);
         requests.inc({ model, endpoint: e.endpoint ?? '', status: String(e.status) });
         duration.observe({ model }, e.durationMs / 1000);
