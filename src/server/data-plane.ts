@@ -83,14 +83,24 @@ class Turn {
   }
 }
 
+/**
+ * The newest request of each connection. Node dispatches pipelined requests as soon as they are parsed and
+ * only queues their responses; we run them one at a time, so a request behind a long stream is not forwarded
+ * (nor its answer buffered in memory) before the stream ends, as NGINX and HAProxy do. Kept on the socket
+ * itself: a WeakMap would take one set and one delete per request in a long-lived table (see
+ * docs/architecture.md, hot-path rules).
+ */
+const LAST_TURN = Symbol('fulcrum.lastTurn');
+type TurnSocket = Socket & { [LAST_TURN]?: Turn | undefined };
+
+function lastTurnOf(socket: Socket): Turn | undefined {
+  return (socket as TurnSocket)[LAST_TURN];
+}
+
 export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const { listen } = deps;
   let active = 0;
   let idleWaiters: Array<() => void> = [];
-  // The newest request of each connection. Node dispatches pipelined requests as soon as they are parsed
-  // and only queues their responses; we run them one at a time, so a request behind a long stream is not
-  // forwarded (nor its answer buffered in memory) before the stream ends, as NGINX and HAProxy do.
-  const lastTurn = new WeakMap<Socket, Turn>();
   const bodyDeadlines =
     listen.bodyTimeoutMs > 0 ? new DeadlineList(listen.bodyTimeoutMs, () => deps.clock.now()) : undefined;
 
@@ -109,17 +119,17 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     (req, res) => {
       active += 1;
       const socket = req.socket;
-      const prior = lastTurn.get(socket);
+      const prior = lastTurnOf(socket);
       const turn = new Turn(req, prior?.finished === false ? prior : undefined);
-      lastTurn.set(socket, turn);
-      // One listener serves three purposes: the client-gone flag, the pipelining turn, the lastTurn map.
+      (socket as TurnSocket)[LAST_TURN] = turn;
+      // One listener serves three purposes: the client-gone flag, the pipelining turn, the last turn.
       const clientGone = { aborted: false };
       const done = (): void => {
         if (!res.writableFinished) clientGone.aborted = true;
         res.off('close', done);
         socket.off('close', done);
         turn.markDone();
-        if (lastTurn.get(socket) === turn) lastTurn.delete(socket);
+        if (lastTurnOf(socket) === turn) (socket as TurnSocket)[LAST_TURN] = undefined;
       };
       res.on('error', ignore);
       if (socket.destroyed) done();
@@ -157,7 +167,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.on('clientError', (err, socket) => {
     const s = socket as Socket;
-    const turn = lastTurn.get(s);
+    const turn = lastTurnOf(s);
     // The error belongs to the request after the newest one when that one was fully received: answer it
     // after the responses ahead of it, or the 400 would overtake (and cut) a response still in flight. A
     // request whose own body failed to parse is answered once the requests before it are done.
