@@ -79,6 +79,40 @@ test('bench proxy --quick measures every contender', { timeout: 120_000 }, async
   assert.equal(code, 0);
 });
 
+test('bench proxy --rounds 2 measures each request phase twice per contender', {
+  timeout: 60_000,
+}, async () => {
+  const out = join(dir, 'rounds');
+  const argv = ['--quick', '--rounds', '2', '--phases', 'closed,open', '--contenders', 'direct,minimal'];
+  argv.push('--warmup', '0.1', '--duration', '0.3', '--rate-duration', '0.3', '--settle', '0.05');
+  const code = await runProxyBench([...argv, '--client', 'undici', '--out', out]);
+  const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as ProxyBenchReport;
+  const markdown = readFileSync(`${out}.md`, 'utf8');
+
+  assert.equal(report.options.rounds, 2);
+  assert.deepEqual(
+    report.contenders.map((c) => c.name),
+    ['direct', 'minimal'],
+  );
+  for (const c of report.contenders) {
+    assert.ok(c.available, `${c.name}: ${c.reason}`);
+    assert.deepEqual(c.errors, {}, `${c.name} phase errors`);
+    assert.equal(c.closedRounds?.length, 2, `${c.name}: closed rounds`);
+    assert.equal(c.openRounds?.length, 2, `${c.name}: open rounds`);
+    for (const m of [...c.closedRounds!, ...c.openRounds!]) {
+      assert.ok(m && m.result.requests > 0 && m.result.errors === 0, `${c.name}: ${m?.result.firstError}`);
+    }
+    // The phase tables' figures are one of the measured rounds, not an average.
+    assert.ok(c.closedRounds!.some((m) => JSON.stringify(m) === JSON.stringify(c.closed)));
+    assert.ok(c.openRounds!.some((m) => JSON.stringify(m) === JSON.stringify(c.open)));
+    assert.equal(c.sse, undefined);
+  }
+  assert.match(markdown, /### Rounds, closed loop/);
+  assert.match(markdown, /### Rounds, open loop/);
+  assert.match(markdown, /added p99 over direct[^\n]*median of 2 paired rounds/);
+  assert.equal(code, 0);
+});
+
 test('bench proxy --help and bad options', async () => {
   assert.equal(await runProxyBench(['--help']), 0);
   assert.equal(await runProxyBench(['--contenders', 'haproxy']), 2);

@@ -18,7 +18,7 @@ test('15 endpoints with probes in flight at once raise no listener warning', asy
   process.on('warning', onWarning);
   let pending = 0;
   // /health answers only after 300 ms, so all probes overlap.
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     pending++;
     setTimeout(() => {
       pending--;

@@ -1,7 +1,12 @@
 /**
  * `fulcrum bench proxy` / `npm run bench:proxy`: what does a proxy cost? Starts three fast backends in
- * their own process, then runs each contender (direct, NGINX, the minimal Node proxy, Fulcrum) through the
- * same phases, one contender at a time so they never compete for the CPU, and writes the report.
+ * their own process and every contender (direct, NGINX, the minimal Node proxy, Fulcrum) up front, then
+ * runs the phases one contender at a time, so they never run load at the same time: the contenders that
+ * are not being measured sit idle, which costs next to no CPU (an idle Fulcrum only probes each backend's
+ * health every 5 s and its models every 30 s). Each request phase (closed, open) runs in `--rounds`
+ * interleaved rounds — every contender once per round, the starting contender rotating — so slow drift of
+ * a noisy machine hits all contenders alike and the report can compare them round by round; the SSE
+ * phases run once per contender.
  *
  *   node --import tsx src/bench/proxy/index.ts [options]   (see --help)
  */
@@ -13,12 +18,18 @@ import { pathToFileURL } from 'node:url';
 import { findNginx, hasNginx } from '../nginx.js';
 import { BACKENDS_READY } from './backend.js';
 import { nodeModuleArgs, spawnChild, stderrTail, stopChild, waitForLine } from './child.js';
-import { CONTENDER_LABELS, type RunningContender, startContender } from './contenders.js';
-import type { LoadPhase, RequestPhaseResult, SsePhaseResult } from './loadgen.js';
-import { type MeasureContext, measurePhase, type PhaseMeasurement } from './measure.js';
+import { CONTENDER_LABELS, type ContenderName, type RunningContender, startContender } from './contenders.js';
+import type { LoadPhase, SsePhaseResult } from './loadgen.js';
+import {
+  type MeasureContext,
+  measurePhase,
+  type PhaseMeasurement,
+  type RequestMeasurement,
+} from './measure.js';
 import { HELP, type Phase, type ProxyBenchOptions, parseOptions } from './options.js';
 import { loadAverage, processTree, rssBytes } from './proc-stats.js';
 import { type ContenderReport, type MachineInfo, type ProxyBenchReport, toMarkdown } from './report.js';
+import { medianClosedRound, medianOpenRound, roundOrder } from './rounds.js';
 import { findWrk } from './wrk.js';
 
 export type { ProxyBenchReport } from './report.js';
@@ -71,36 +82,73 @@ function loadFor(phase: Phase, urls: string[], o: ProxyBenchOptions): LoadPhase 
   }
 }
 
-async function runContender(
-  contender: RunningContender,
+/** One measurement of `phase` against a started contender, recorded in its report. */
+async function measureOnce(
+  running: RunningContender,
+  report: ContenderReport,
+  phase: Phase,
+  round: number,
   o: ProxyBenchOptions,
   context: MeasureContext,
-): Promise<ContenderReport> {
+): Promise<void> {
+  const request = phase === 'closed' || phase === 'open';
+  const rounds = request ? o.rounds : 1;
+  log(`${running.name}: ${phase}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ''}`);
+  let m: PhaseMeasurement | null = null;
+  try {
+    m = await measurePhase(running, loadFor(phase, running.urls, o), context);
+    const r = m.result;
+    log(
+      r.kind === 'sse'
+        ? `  ${r.completed}/${r.streams} complete, TTFC p99 ${r.ttfc.p99?.toFixed(1)} ms`
+        : `  ${r.throughput.toFixed(0)} req/s, p99 ${r.latency.p99?.toFixed(2)} ms, ${r.errors} errors`,
+    );
+  } catch (err) {
+    const message = (err as Error).message;
+    // The first failure of a phase is the one reported; later rounds go on regardless.
+    report.errors[phase] ??= `${rounds > 1 ? `round ${round + 1}: ` : ''}${message.split('\n')[0]}`;
+    log(`  failed: ${message}`);
+  }
+  if (request) {
+    const key = phase === 'closed' ? 'closedRounds' : 'openRounds';
+    report[key] ??= [];
+    const all = report[key];
+    // A failed round stays as null, so round r of every contender is at index r (the report pairs by index).
+    all[round] = m as RequestMeasurement | null;
+    const median = phase === 'closed' ? medianClosedRound(all) : medianOpenRound(all);
+    if (median) report[phase] = median;
+  } else if (m) {
+    report[phase] = m as PhaseMeasurement<SsePhaseResult>;
+  }
+}
+
+/** Starts one contender; a contender that cannot start is reported as not available. */
+async function start(
+  name: ContenderName,
+  backends: string[],
+  o: ProxyBenchOptions,
+): Promise<{ running?: RunningContender; report: ContenderReport }> {
+  let running: RunningContender;
+  try {
+    running = await startContender(name, {
+      backends,
+      nginxWorkers: o.nginxWorkers,
+      profileDir: o.profileDir,
+      fulcrumMaxConnections: o.fulcrumMaxConnections,
+    });
+  } catch (err) {
+    // One line for the table: the error and, when the process printed one, its stderr.
+    const reason = (err as Error).message.replace(/\s*\n(--- stderr ---\n)?/g, ' ').slice(0, 300);
+    log(`${CONTENDER_LABELS[name]} not available: ${(err as Error).message}`);
+    return { report: { name, available: false, reason, errors: {} } };
+  }
   const report: ContenderReport = {
-    name: contender.name,
+    name,
     available: true,
-    idleRssBytes: rssBytes(contender.pids()),
+    idleRssBytes: rssBytes(running.pids()),
     errors: {},
   };
-  for (const phase of o.phases) {
-    log(`${contender.name}: ${phase}`);
-    try {
-      const m = await measurePhase(contender, loadFor(phase, contender.urls, o), context);
-      if (phase === 'closed' || phase === 'open') report[phase] = m as PhaseMeasurement<RequestPhaseResult>;
-      else report[phase] = m as PhaseMeasurement<SsePhaseResult>;
-      const r = m.result;
-      log(
-        r.kind === 'sse'
-          ? `  ${r.completed}/${r.streams} complete, TTFC p99 ${r.ttfc.p99?.toFixed(1)} ms`
-          : `  ${r.throughput.toFixed(0)} req/s, p99 ${r.latency.p99?.toFixed(2)} ms, ${r.errors} errors`,
-      );
-    } catch (err) {
-      report.errors[phase] = (err as Error).message.split('\n')[0];
-      log(`  failed: ${(err as Error).message}`);
-    }
-    await sleep(o.settleSec * 1000);
-  }
-  return report;
+  return { running, report };
 }
 
 /** Runs the proxy bench; returns the process exit code (0 when every available contender ran every phase). */
@@ -148,29 +196,27 @@ export async function runProxyBench(argv: string[]): Promise<number> {
   log(`backends: ${backends.join(' ')}`);
 
   const contenders: ContenderReport[] = [];
+  const started: { running: RunningContender; report: ContenderReport }[] = [];
   try {
     for (const name of o.contenders) {
-      let running: RunningContender;
-      try {
-        running = await startContender(name, {
-          backends,
-          nginxWorkers: o.nginxWorkers,
-          profileDir: o.profileDir,
-        });
-      } catch (err) {
-        // One line for the table: the error and, when the process printed one, its stderr.
-        const reason = (err as Error).message.replace(/\s*\n(--- stderr ---\n)?/g, ' ').slice(0, 300);
-        log(`${CONTENDER_LABELS[name]} not available: ${(err as Error).message}`);
-        contenders.push({ name, available: false, reason, errors: {} });
-        continue;
-      }
-      try {
-        contenders.push(await runContender(running, o, context));
-      } finally {
-        await running.close();
+      const { running, report } = await start(name, backends, o);
+      contenders.push(report);
+      if (running) started.push({ running, report });
+    }
+    for (const phase of o.phases) {
+      const rounds = phase === 'closed' || phase === 'open' ? o.rounds : 1;
+      for (let round = 0; round < rounds; round++) {
+        for (const { running, report } of roundOrder(started, round)) {
+          await measureOnce(running, report, phase, round, o, context);
+          await sleep(o.settleSec * 1000);
+        }
       }
     }
   } finally {
+    const closed = await Promise.allSettled(started.map(({ running }) => running.close()));
+    for (const [i, c] of closed.entries()) {
+      if (c.status === 'rejected') log(`closing ${started[i]!.running.name} failed: ${c.reason}`);
+    }
     await stopChild(backendProcess);
   }
 

@@ -12,6 +12,12 @@ export interface ProxyBenchOptions {
   contenders: ContenderName[];
   /** Phases to run; default all four. */
   phases: Phase[];
+  /**
+   * Measurements of each request phase (closed, open) per contender; default 3, `--quick` 1. The rounds
+   * interleave the contenders (round r runs every contender once, starting with the r-th, so none is always
+   * first or last), and the report compares contenders round by round. SSE phases run once per contender.
+   */
+  rounds: number;
   /** Closed-loop connections; default 64. */
   concurrency: number;
   /** Closed-loop measured seconds; default 10. */
@@ -56,6 +62,7 @@ export function defaultOptions(): ProxyBenchOptions {
   return {
     contenders: [...CONTENDERS],
     phases: [...PHASES],
+    rounds: 3,
     concurrency: 64,
     durationSec: 10,
     warmupSec: 2,
@@ -76,6 +83,7 @@ export function defaultOptions(): ProxyBenchOptions {
 
 /** A few seconds per contender: enough to prove every part works, not to measure anything. */
 const QUICK: Partial<ProxyBenchOptions> = {
+  rounds: 1,
   concurrency: 8,
   durationSec: 1,
   warmupSec: 0.5,
@@ -94,12 +102,16 @@ export const HELP = `Usage: fulcrum bench proxy [options]      (or: npm run benc
 
 Measures what a proxy costs: the same fast backends reached directly, through NGINX, through a minimal
 Node proxy and through Fulcrum (round-robin), in one run. Phases: closed-loop throughput, open-loop
-latency at a fixed rate, SSE streams ramped, SSE streams in a burst. Writes <out>.json and <out>.md.
+latency at a fixed rate, SSE streams ramped, SSE streams in a burst. The contenders take turns, never
+loading the machine at once; the request phases repeat in interleaved rounds and the targets use the
+median of per-round ratios. Writes <out>.json and <out>.md.
 
 Options (defaults are the performance issue's targets):
   --quick                   tiny sizes for a smoke test (a few seconds per contender)
   --contenders LIST         comma-separated subset of ${CONTENDERS.join(',')} (default: all)
   --phases LIST             comma-separated subset of ${PHASES.join(',')} (default: all)
+  --rounds N                closed and open phases: interleaved rounds, each runs every contender
+                            once, in rotating order (3; --quick: 1); SSE phases run once
   --concurrency N           closed-loop connections (64)
   --duration S              closed-loop measured seconds (10)
   --warmup S                unmeasured seconds before request phases (2)
@@ -130,6 +142,13 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
   return n;
 }
 
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
 function list<T extends string>(
   name: string,
   raw: string | undefined,
@@ -155,6 +174,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
       quick: { type: 'boolean' },
       contenders: { type: 'string' },
       phases: { type: 'string' },
+      rounds: { type: 'string' },
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -184,6 +204,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
   return {
     contenders: list('contenders', values.contenders, CONTENDERS, base.contenders),
     phases: list('phases', values.phases, PHASES, base.phases),
+    rounds: positiveInt('rounds', values.rounds, base.rounds),
     concurrency: Math.round(positive('concurrency', values.concurrency, base.concurrency)),
     durationSec: positive('duration', values.duration, base.durationSec),
     warmupSec: positive('warmup', values.warmup, base.warmupSec),

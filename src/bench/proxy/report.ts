@@ -2,10 +2,25 @@
  * The proxy bench's report: raw measurements per contender (the JSON file), and Markdown tables with the
  * ratios the performance issue asks for, all computed against baselines measured in the same run, plus a
  * verdict per target. A contender or phase that did not run shows as "n/a", never as a number.
+ *
+ * The request phases run in interleaved rounds (see rounds.ts): the phase tables show each contender's
+ * median round, the rounds tables every round, and the targets compare contenders round by round (the
+ * median of paired per-round ratios), which cancels the machine's drift between rounds.
  */
 import { CONTENDER_LABELS, type ContenderName } from './contenders.js';
 import type { RequestMeasurement, SseMeasurement } from './measure.js';
 import type { Phase, ProxyBenchOptions } from './options.js';
+import {
+  addedP99,
+  median,
+  medianClosedRound,
+  medianOpenRound,
+  type Paired,
+  pairedMedian,
+  pairedValues,
+  type Rounds,
+  throughputRatio,
+} from './rounds.js';
 
 /** Everything measured for one contender. */
 export interface ContenderReport {
@@ -15,8 +30,14 @@ export interface ContenderReport {
   reason?: string;
   /** RSS right after start-up, bytes. */
   idleRssBytes?: number;
+  /** Closed loop: the median round by throughput (a measured round, not an average). */
   closed?: RequestMeasurement;
+  /** Open loop: the median round by p99 latency (for an even count of rounds, the lower-middle one). */
   open?: RequestMeasurement;
+  /** Every closed-loop round, in round order; null where that round failed (see `errors`). */
+  closedRounds?: (RequestMeasurement | null)[];
+  /** Every open-loop round, in round order; null where that round failed. */
+  openRounds?: (RequestMeasurement | null)[];
   sse?: SseMeasurement;
   burst?: SseMeasurement;
   /** Phases that failed to run, with the error. */
@@ -78,6 +99,47 @@ function find(report: ProxyBenchReport, name: ContenderName): ContenderReport | 
   return report.contenders.find((c) => c.name === name && c.available);
 }
 
+/** A contender's rounds of a request phase (absent in reports written before rounds existed). */
+function roundsOf(c: ContenderReport | undefined, phase: 'closed' | 'open'): Rounds | undefined {
+  return phase === 'closed' ? c?.closedRounds : c?.openRounds;
+}
+
+/** How many rounds of `phase` the report holds (0 in reports written before rounds existed). */
+function roundCount(report: ProxyBenchReport, phase: 'closed' | 'open'): number {
+  return Math.max(0, ...report.contenders.map((c) => roundsOf(c, phase)?.length ?? 0));
+}
+
+/**
+ * `f(c, base)` for a request phase: the median over rounds of the per-round values when both contenders
+ * have rounds, else (reports written before rounds existed) the value for the single measurements.
+ */
+function paired(
+  c: ContenderReport | undefined,
+  base: ContenderReport | undefined,
+  phase: 'closed' | 'open',
+  f: (a: RequestMeasurement, b: RequestMeasurement) => number,
+): Paired | undefined {
+  const a = roundsOf(c, phase);
+  const b = roundsOf(base, phase);
+  if (a && b) return pairedMedian(a, b, f);
+  const x = c?.[phase];
+  const y = base?.[phase];
+  const value = x && y ? f(x, y) : undefined;
+  return value !== undefined && Number.isFinite(value) ? { value } : undefined;
+}
+
+function pairedNote(p: Paired): string {
+  return p.rounds !== undefined && p.rounds > 1 ? ` (median of ${p.rounds} paired rounds)` : '';
+}
+
+/** Under a phase table when it shows one round of several. */
+function medianRoundNote(report: ProxyBenchReport, phase: 'closed' | 'open'): string {
+  const n = roundCount(report, phase);
+  if (n <= 1) return '';
+  const by = phase === 'closed' ? 'req/s' : 'p99';
+  return `\n\nEach row is the contender's median round of ${n} (by ${by}), so the comparisons in this table are between rounds measured at different times; the targets below compare contenders within each round.`;
+}
+
 function table(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(' | ')} |`,
@@ -117,7 +179,8 @@ function closedTable(report: ProxyBenchReport): string {
   });
   const client = report.contenders.find((c) => c.closed)?.closed?.client ?? 'n/a';
   const o = report.options;
-  return `### Small requests, closed loop: ${o.concurrency} connections, ${o.durationSec} s measured (client: ${client})
+  const n = roundCount(report, 'closed');
+  return `### Small requests, closed loop: ${o.concurrency} connections, ${o.durationSec} s measured${n > 1 ? `, ${n} rounds` : ''} (client: ${client})
 
 ${table(
   [
@@ -136,7 +199,7 @@ ${table(
     'errors',
   ],
   rows,
-)}`;
+)}${medianRoundNote(report, 'closed')}`;
 }
 
 function openTable(report: ProxyBenchReport): string {
@@ -158,9 +221,10 @@ function openTable(report: ProxyBenchReport): string {
     ];
   });
   const o = report.options;
-  return `### Small requests, open loop at ${o.rate} req/s for ${o.rateDurationSec} s (latency from each request's scheduled time)
+  const n = roundCount(report, 'open');
+  return `### Small requests, open loop at ${o.rate} req/s for ${o.rateDurationSec} s${n > 1 ? `, ${n} rounds` : ''} (latency from each request's scheduled time)
 
-${table(['contender', 'req/s', 'p50 ms', 'p99 ms', 'added p99 ms vs direct', 'proxy CPU µs/req', 'errors', 'client CPU %', 'client lag max ms'], rows)}`;
+${table(['contender', 'req/s', 'p50 ms', 'p99 ms', 'added p99 ms vs direct', 'proxy CPU µs/req', 'errors', 'client CPU %', 'client lag max ms'], rows)}${medianRoundNote(report, 'open')}`;
 }
 
 function sseTable(report: ProxyBenchReport, phase: 'sse' | 'burst'): string {
@@ -192,6 +256,51 @@ function sseTable(report: ProxyBenchReport, phase: 'sse' | 'burst'): string {
 ${table(['contender', 'complete, in order', 'TTFC p50 ms', 'TTFC p99 ms', 'TTFC max ms', 'TTFC p99 × NGINX', 'peak RSS MB', 'proxy CPU ms/stream', 'max open', 'client CPU %', 'first failure'], rows)}`;
 }
 
+/**
+ * Every round of a request phase: each contender's req/s (closed) or p99 (open), and Fulcrum against its
+ * baseline in that round (÷ minimal, or added p99 over direct). Undefined with fewer than two rounds.
+ */
+function roundsTable(report: ProxyBenchReport, phase: 'closed' | 'open'): string | undefined {
+  const n = roundCount(report, phase);
+  if (n <= 1) return undefined;
+  const shown = report.contenders.filter((c) => c.available && roundsOf(c, phase));
+  const value = (m: RequestMeasurement) => (phase === 'closed' ? m.result.throughput : m.result.latency.p99);
+  const digits = phase === 'closed' ? 0 : 2;
+  const fulcrum = roundsOf(find(report, 'fulcrum'), phase);
+  const base = roundsOf(find(report, phase === 'closed' ? 'minimal' : 'direct'), phase);
+  const f = phase === 'closed' ? throughputRatio : addedP99;
+  const pairs = fulcrum && base ? pairedValues(fulcrum, base, f) : undefined;
+  const rows: string[][] = [];
+  for (let r = 0; r < n; r++) {
+    const cells = shown.map((c) => {
+      const m = roundsOf(c, phase)![r];
+      return m ? fmt(value(m), digits) : 'failed';
+    });
+    rows.push([String(r + 1), ...cells, ...(pairs ? [fmt(pairs[r], 2)] : [])]);
+  }
+  // Each contender's median round (the one in the table above); the paired column's median is the target's figure.
+  const medianOf = phase === 'closed' ? medianClosedRound : medianOpenRound;
+  const medians = shown.map((c) => {
+    const m = medianOf(roundsOf(c, phase)!);
+    return m ? fmt(value(m), digits) : NA;
+  });
+  const pairedMedianCell = pairs ? [fmt(median(pairs.filter((v) => v !== undefined)), 2)] : [];
+  rows.push(['median', ...medians, ...pairedMedianCell]);
+  const what = phase === 'closed' ? 'req/s' : 'p99 ms';
+  const header = [
+    'round',
+    ...shown.map((c) => CONTENDER_LABELS[c.name]),
+    ...(pairs ? [phase === 'closed' ? 'Fulcrum ÷ minimal' : 'Fulcrum added p99 ms'] : []),
+  ];
+  const title = phase === 'closed' ? 'Rounds, closed loop' : 'Rounds, open loop';
+  const note = pairs
+    ? `\n\nLast row: each contender's median round (as in the table above); in the last column, the median of the per-round values, which is the figure the targets use.`
+    : '';
+  return `### ${title}: ${what} per round (round r starts with the r-th contender, in the order above)
+
+${table(header, rows)}${note}`;
+}
+
 /** A target's verdict for one contender: met, MISSED, or n/a when something it needs did not run. */
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? NA : ok ? 'met' : '**MISSED**';
@@ -202,21 +311,26 @@ function targetsTable(report: ProxyBenchReport, name: ContenderName): string {
   const direct = find(report, 'direct');
   const nginx = find(report, 'nginx');
   const minimal = find(report, 'minimal');
-  const thr = ratio(c?.closed?.result.throughput, minimal?.closed?.result.throughput);
-  const added =
-    c?.open && direct?.open ? c.open.result.latency.p99 - direct.open.result.latency.p99 : undefined;
+  const thr = paired(c, minimal, 'closed', throughputRatio);
+  const added = paired(c, direct, 'open', addedP99);
   const sse = c?.sse;
   const ttfc = ratio(sse?.result.ttfc.p99, nginx?.sse?.result.ttfc.p99);
   const rows = [
     [
       `throughput ≥ ${TARGETS.throughputVsMinimal}× minimal proxy`,
-      name === 'minimal' ? '(the baseline itself)' : thr === undefined ? NA : `${thr.toFixed(2)}×`,
-      name === 'minimal' ? NA : verdict(thr === undefined ? undefined : thr >= TARGETS.throughputVsMinimal),
+      name === 'minimal'
+        ? '(the baseline itself)'
+        : thr === undefined
+          ? NA
+          : `${thr.value.toFixed(2)}×${pairedNote(thr)}`,
+      name === 'minimal'
+        ? NA
+        : verdict(thr === undefined ? undefined : thr.value >= TARGETS.throughputVsMinimal),
     ],
     [
       `added p99 over direct ≤ ${TARGETS.addedP99Ms} ms at ${report.options.rate} req/s`,
-      added === undefined ? NA : `${added.toFixed(2)} ms`,
-      verdict(added === undefined ? undefined : added <= TARGETS.addedP99Ms),
+      added === undefined ? NA : `${added.value.toFixed(2)} ms${pairedNote(added)}`,
+      verdict(added === undefined ? undefined : added.value <= TARGETS.addedP99Ms),
     ],
     [
       `all ${report.options.streams} streams complete, in order`,
@@ -258,8 +372,12 @@ export function toMarkdown(report: ProxyBenchReport): string {
   );
   const parts = [sections];
   if (unavailable.length + phaseErrors.length > 0) parts.push([...unavailable, ...phaseErrors].join('\n'));
-  if (o.phases.includes('closed')) parts.push(closedTable(report));
-  if (o.phases.includes('open')) parts.push(openTable(report));
+  for (const phase of ['closed', 'open'] as const) {
+    if (!o.phases.includes(phase)) continue;
+    parts.push(phase === 'closed' ? closedTable(report) : openTable(report));
+    const rounds = roundsTable(report, phase);
+    if (rounds) parts.push(rounds);
+  }
   if (o.phases.includes('sse')) parts.push(sseTable(report, 'sse'));
   if (o.phases.includes('burst')) parts.push(sseTable(report, 'burst'));
   for (const name of ['fulcrum', 'minimal'] as const) {
