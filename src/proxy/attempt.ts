@@ -11,6 +11,7 @@
  * connection. This is the hot path of every request, so it avoids per-request streams, promises and
  * AbortSignals beyond the one promise the retry loop awaits.
  */
+import type { ServerResponse } from 'node:http';
 import { type Dispatcher, errors } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Deadline, DeadlineList } from '../core/deadline-list.js';
@@ -227,7 +228,10 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     }
     this.#phase = 'relaying';
     this.ctx.status = status;
-    if (sse) res.flushHeaders();
+    // An SSE head goes out at once (engines send it before the first token, and a client waiting on a long
+    // prefill should know it was accepted) — but after the current parse, so that when the first event came
+    // in the same read, head and event share one write instead of costing a syscall each.
+    if (sse) queueMicrotask(() => flushHead(res));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -238,7 +242,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     // Time to the first body byte: for a stream, its first event (engines send the head before any token).
     this.ctx.firstByteAt ??= this.deps.clock.now();
     const res = this.ctx.res;
-    if (res.write(out)) return;
+    if (writeCorked(res, out)) return;
     // The client is slower than the endpoint: hold the endpoint back instead of buffering. The upstream's
     // silence is ours while paused, so its idle deadline stops until the client drains.
     controller.pause();
@@ -379,3 +383,22 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
 }
 
 type HeaderValue = string | string[] | undefined;
+
+function flushHead(res: ServerResponse): void {
+  if (!res.headersSent && !res.destroyed) res.flushHeaders();
+}
+
+/**
+ * `res.write` inside a cork: Node's `write()` otherwise corks the socket itself and schedules a
+ * `process.nextTick` to uncork it, for every chunk (the largest `nextTick` source in an SSE-relay profile,
+ * `npm run bench:proxy -- --phases sse --profile DIR`). Corking here sends the chunk with its
+ * chunked-encoding frame in one write now, and skips the tick.
+ */
+function writeCorked(res: ServerResponse, chunk: Buffer): boolean {
+  const socket = res.socket;
+  if (!socket || socket.writableCorked) return res.write(chunk);
+  socket.cork();
+  const ok = res.write(chunk);
+  socket.uncork();
+  return ok;
+}
