@@ -1,11 +1,12 @@
 /**
  * Many deadlines of one fixed duration, kept in a single list with one timer.
  *
- * Why not one `setTimeout` each: a per-request timer (the request-body deadline, for instance) is a Node
- * `Timeout` object linked into the runtime's timer lists, and under load it was the largest source of
- * objects promoted to V8's old generation — about 3 KB per request and half of the proxy's scavenge time
- * in `npm run bench:proxy`. Deadlines of one duration expire in the order they were added, so a FIFO list
- * needs no sorting: add appends, cancel unlinks in O(1), and one timer always points at the head.
+ * Why not one `setTimeout` each: the request path has several deadlines per request (request body,
+ * upstream first byte, upstream idle between chunks), and each Node `Timeout` is an async resource linked
+ * into the runtime's timer lists; at low concurrency the list for a duration empties and is rebuilt (and
+ * the native timer re-armed) on every request. Here a deadline is one small object and no timer work:
+ * deadlines of one duration expire in the order they were added, so a FIFO list needs no sorting — add
+ * appends, cancel unlinks in O(1), refresh moves to the tail — and one timer always points at the head.
  */
 
 /** The timer functions used, injectable for tests (defaults: the global ones). */

@@ -52,9 +52,9 @@ export interface AttemptDeps {
   /**
    * The upstream's time to response headers (`timeouts.firstByteMs`) and longest silence between body
    * chunks (`timeouts.idleMs`); undefined = none. Kept here rather than as undici's headersTimeout and
-   * bodyTimeout: with two different values undici's parser replaces its timer twice per request, and those
-   * timers outlive the request long enough to be promoted to the old generation (6 KB per request, most of
-   * the proxy's GC time in `npm run bench:proxy`).
+   * bodyTimeout: with two different values undici's parser drops and creates a timer at each switch
+   * between them, twice per request; a shared list costs one small object. Owning the idle deadline also
+   * lets it stop while the client, not the endpoint, is the slow side.
    */
   firstByteDeadlines: DeadlineList | undefined;
   idleDeadlines: DeadlineList | undefined;
