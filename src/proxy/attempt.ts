@@ -135,8 +135,11 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#controller?.resume();
   };
   readonly #cutForShutdown = (): void => this.#shutdownCut();
-  readonly #onFirstByteTimeout = (): void => this.#timedOut(new errors.HeadersTimeoutError());
-  readonly #onIdleTimeout = (): void => this.#timedOut(new errors.BodyTimeoutError());
+  /** Both upstream deadlines (never armed at once): first byte while waiting, idle once headers came. */
+  readonly #onDeadline = (): void =>
+    this.#timedOut(
+      this.#phase === 'waiting' ? new errors.HeadersTimeoutError() : new errors.BodyTimeoutError(),
+    );
 
   constructor(
     private readonly ctx: RequestContext,
@@ -148,7 +151,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#started = deps.clock.now();
     ctx.res.on('close', this.#onClose);
     this.#live = deps.live.add(this.#cutForShutdown);
-    this.#firstByte = deps.firstByteDeadlines?.add(this.#onFirstByteTimeout);
+    this.#firstByte = deps.firstByteDeadlines?.add(this.#onDeadline);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -169,7 +172,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#status = status;
     // Headers arrived: from now on the upstream may not fall silent for longer than the idle timeout.
     this.#cancelDeadlines();
-    if (deps.idleDeadlines) this.#idle = deps.idleDeadlines.add(this.#onIdleTimeout);
+    if (deps.idleDeadlines) this.#idle = deps.idleDeadlines.add(this.#onDeadline);
     if (status === 429) {
       this.#outcome = 'rate_limited';
       this.#reason = 'status_429';
