@@ -62,6 +62,9 @@ test('bench proxy --quick measures every contender', { timeout: 120_000 }, async
     assert.equal(closed.result.errors, 0, `${c.name}: ${closed.result.firstError}`);
     assert.ok(closed.result.latency.p99 >= closed.result.latency.p50);
     assert.ok(open.result.requests > 0 && open.result.errors === 0, `${c.name}: ${open.result.firstError}`);
+    // --quick: one round of each SSE phase, and that round is the one the tables show.
+    assert.deepEqual(c.sseRounds, [sse]);
+    assert.deepEqual(c.burstRounds, [burst]);
     for (const s of [sse, burst]) {
       assert.equal(s.result.completed, s.result.streams, `${c.name}: ${s.result.failures.join('; ')}`);
       assert.equal(s.result.ttfc.count, s.result.streams);
@@ -110,6 +113,40 @@ test('bench proxy --rounds 2 measures each request phase twice per contender', {
   assert.match(markdown, /### Rounds, closed loop/);
   assert.match(markdown, /### Rounds, open loop/);
   assert.match(markdown, /added p99 over direct[^\n]*median of 2 paired rounds/);
+  assert.equal(code, 0);
+});
+
+test('bench proxy --sse-rounds 2 measures the SSE ramp twice per contender', {
+  timeout: 60_000,
+}, async () => {
+  const out = join(dir, 'sse-rounds');
+  const argv = ['--quick', '--sse-rounds', '2', '--phases', 'sse', '--settle', '0.05'];
+  argv.push('--streams', '30', '--ramp', '0.2');
+  const code = await runProxyBench([...argv, '--out', out]);
+  const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as ProxyBenchReport;
+  const markdown = readFileSync(`${out}.md`, 'utf8');
+
+  assert.equal(report.options.sseRounds, 2);
+  for (const c of report.contenders) {
+    if (!c.available) continue; // as in the first test: Fulcrum without a build, NGINX without the package
+    assert.deepEqual(c.errors, {}, `${c.name} phase errors`);
+    assert.equal(c.sseRounds?.length, 2, `${c.name}: SSE rounds`);
+    for (const m of c.sseRounds!) {
+      assert.ok(m && m.result.completed === m.result.streams, `${c.name}: ${m?.result.failures.join('; ')}`);
+    }
+    // The SSE table's figures are one of the measured rounds, not an average.
+    assert.ok(c.sseRounds!.some((m) => JSON.stringify(m) === JSON.stringify(c.sse)));
+    assert.equal(c.burstRounds, undefined);
+    assert.equal(c.closedRounds, undefined);
+  }
+  assert.match(markdown, /### Rounds, SSE ramp: TTFC p99 ms per round/);
+  assert.doesNotMatch(markdown, /### SSE burst/);
+  const available = (name: string) => report.contenders.some((c) => c.name === name && c.available);
+  if (available('nginx') && available('fulcrum')) {
+    assert.match(markdown, /Fulcrum ÷ NGINX/);
+    assert.match(markdown, /TTFC p99 ≤ 2× NGINX's \| [\d.]+× \(median of 2 paired rounds\)/);
+    assert.match(markdown, /all 30 streams complete, in order \| 30\/30 in each of 2 rounds \| met/);
+  }
   assert.equal(code, 0);
 });
 

@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RequestMeasurement } from '../../src/bench/proxy/measure.js';
-import { defaultOptions, parseOptions } from '../../src/bench/proxy/options.js';
+import { parseOptions } from '../../src/bench/proxy/options.js';
 import { type ContenderReport, type ProxyBenchReport, toMarkdown } from '../../src/bench/proxy/report.js';
 import {
   medianClosedRound,
@@ -15,23 +14,7 @@ import {
   roundOrder,
   throughputRatio,
 } from '../../src/bench/proxy/rounds.js';
-
-function measurement(throughput: number, p99: number): RequestMeasurement {
-  return {
-    result: {
-      kind: 'closed',
-      requests: throughput,
-      errors: 0,
-      elapsedMs: 1000,
-      throughput,
-      latency: { count: throughput, mean: p99 / 2, p50: p99 / 2, p90: p99, p99, max: p99 },
-    },
-    client: 'undici',
-    proxyCpuSec: 0.1,
-    backendCpuSec: 0.1,
-    peakRssBytes: 0,
-  };
-}
+import { requestMeasurement as measurement, syntheticReport, targetCell } from './synthetic.js';
 
 /** A contender with closed-loop throughputs and open-loop p99s per round; `closed`/`open` as given. */
 function contender(
@@ -53,36 +36,7 @@ function contender(
 }
 
 function report(contenders: ContenderReport[], rounds = 3): ProxyBenchReport {
-  return {
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:01:00.000Z',
-    command: 'test',
-    options: {
-      ...defaultOptions(),
-      rounds,
-      contenders: contenders.map((c) => c.name),
-      phases: ['closed', 'open'],
-    },
-    machine: {
-      cpus: 2,
-      cpuModel: 'test',
-      kernel: 'test',
-      node: 'v20',
-      nginx: 'none',
-      wrk: 'none',
-      loadBefore: [0, 0, 0],
-      loadAfter: [0, 0, 0],
-    },
-    contenders,
-  };
-}
-
-/** The "measured" cell of a targets row, for the given contender's table and target prefix. */
-function targetCell(markdown: string, who: string, target: string): string[] {
-  const section = markdown.split(`### Targets: ${who}`)[1]!.split('###')[0]!;
-  const row = section.split('\n').find((l) => l.startsWith(`| ${target}`));
-  assert.ok(row, `no "${target}" row for ${who}`);
-  return row.split('|').map((c) => c.trim());
+  return syntheticReport(contenders, { rounds, phases: ['closed', 'open'] });
 }
 
 // Per-round Fulcrum ÷ minimal: 880/1100 = 0.8, 950/1000 = 0.95, 1104/1200 = 0.92 → median 0.92. The median

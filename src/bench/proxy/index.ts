@@ -3,10 +3,10 @@
  * their own process and every contender (direct, NGINX, the minimal Node proxy, Fulcrum) up front, then
  * runs the phases one contender at a time, so they never run load at the same time: the contenders that
  * are not being measured sit idle, which costs next to no CPU (an idle Fulcrum only probes each backend's
- * health every 5 s and its models every 30 s). Each request phase (closed, open) runs in `--rounds`
- * interleaved rounds — every contender once per round, the starting contender rotating — so slow drift of
- * a noisy machine hits all contenders alike and the report can compare them round by round; the SSE
- * phases run once per contender.
+ * health every 5 s and its models every 30 s). Each phase runs in interleaved rounds (`--rounds` for
+ * closed and open, `--sse-rounds` for sse and burst) — every contender once per round, the starting
+ * contender rotating — so slow drift of a noisy machine hits all contenders alike and the report can
+ * compare them round by round.
  *
  *   node --import tsx src/bench/proxy/index.ts [options]   (see --help)
  */
@@ -19,17 +19,18 @@ import { findNginx, hasNginx } from '../nginx.js';
 import { BACKENDS_READY } from './backend.js';
 import { nodeModuleArgs, spawnChild, stderrTail, stopChild, waitForLine } from './child.js';
 import { CONTENDER_LABELS, type ContenderName, type RunningContender, startContender } from './contenders.js';
-import type { LoadPhase, SsePhaseResult } from './loadgen.js';
+import type { LoadPhase } from './loadgen.js';
 import {
   type MeasureContext,
   measurePhase,
   type PhaseMeasurement,
   type RequestMeasurement,
+  type SseMeasurement,
 } from './measure.js';
-import { HELP, type Phase, type ProxyBenchOptions, parseOptions } from './options.js';
+import { HELP, type Phase, type ProxyBenchOptions, parseOptions, phaseRounds } from './options.js';
 import { loadAverage, processTree, rssBytes } from './proc-stats.js';
 import { type ContenderReport, type MachineInfo, type ProxyBenchReport, toMarkdown } from './report.js';
-import { medianClosedRound, medianOpenRound, roundOrder } from './rounds.js';
+import { medianClosedRound, medianOpenRound, medianSseRound, recordRound, roundOrder } from './rounds.js';
 import { findWrk } from './wrk.js';
 
 export type { ProxyBenchReport } from './report.js';
@@ -91,8 +92,7 @@ async function measureOnce(
   o: ProxyBenchOptions,
   context: MeasureContext,
 ): Promise<void> {
-  const request = phase === 'closed' || phase === 'open';
-  const rounds = request ? o.rounds : 1;
+  const rounds = phaseRounds(phase, o);
   log(`${running.name}: ${phase}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ''}`);
   let m: PhaseMeasurement | null = null;
   try {
@@ -109,16 +109,27 @@ async function measureOnce(
     report.errors[phase] ??= `${rounds > 1 ? `round ${round + 1}: ` : ''}${message.split('\n')[0]}`;
     log(`  failed: ${message}`);
   }
-  if (request) {
-    const key = phase === 'closed' ? 'closedRounds' : 'openRounds';
-    report[key] ??= [];
-    const all = report[key];
-    // A failed round stays as null, so round r of every contender is at index r (the report pairs by index).
-    all[round] = m as RequestMeasurement | null;
-    const median = phase === 'closed' ? medianClosedRound(all) : medianOpenRound(all);
-    if (median) report[phase] = median;
-  } else if (m) {
-    report[phase] = m as PhaseMeasurement<SsePhaseResult>;
+  // A failed round stays as null, so round r of every contender is at index r (the report pairs by index);
+  // the phase's single figure is the median round so far.
+  const req = m as RequestMeasurement | null;
+  const sse = m as SseMeasurement | null;
+  switch (phase) {
+    case 'closed':
+      report.closedRounds ??= [];
+      report.closed = recordRound(report.closedRounds, round, req, medianClosedRound) ?? report.closed;
+      break;
+    case 'open':
+      report.openRounds ??= [];
+      report.open = recordRound(report.openRounds, round, req, medianOpenRound) ?? report.open;
+      break;
+    case 'sse':
+      report.sseRounds ??= [];
+      report.sse = recordRound(report.sseRounds, round, sse, medianSseRound) ?? report.sse;
+      break;
+    case 'burst':
+      report.burstRounds ??= [];
+      report.burst = recordRound(report.burstRounds, round, sse, medianSseRound) ?? report.burst;
+      break;
   }
 }
 
@@ -204,8 +215,7 @@ export async function runProxyBench(argv: string[]): Promise<number> {
       if (running) started.push({ running, report });
     }
     for (const phase of o.phases) {
-      const rounds = phase === 'closed' || phase === 'open' ? o.rounds : 1;
-      for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < phaseRounds(phase, o); round++) {
         for (const { running, report } of roundOrder(started, round)) {
           await measureOnce(running, report, phase, round, o, context);
           await sleep(o.settleSec * 1000);

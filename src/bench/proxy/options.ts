@@ -15,9 +15,15 @@ export interface ProxyBenchOptions {
   /**
    * Measurements of each request phase (closed, open) per contender; default 3, `--quick` 1. The rounds
    * interleave the contenders (round r runs every contender once, starting with the r-th, so none is always
-   * first or last), and the report compares contenders round by round. SSE phases run once per contender.
+   * first or last), and the report compares contenders round by round.
    */
   rounds: number;
+  /**
+   * Measurements of each SSE phase (sse, burst) per contender, interleaved and compared round by round
+   * like {@link rounds}; default 2, `--quick` 1. Fewer than the request phases because an SSE round is long
+   * (with the defaults, the ramp's last stream ends ~13 s after its first opens).
+   */
+  sseRounds: number;
   /** Closed-loop connections; default 64. */
   concurrency: number;
   /** Closed-loop measured seconds; default 10. */
@@ -57,12 +63,18 @@ export interface ProxyBenchOptions {
 export type Phase = 'closed' | 'open' | 'sse' | 'burst';
 const PHASES: Phase[] = ['closed', 'open', 'sse', 'burst'];
 
+/** How many rounds `phase` runs: `--rounds` for the request phases, `--sse-rounds` for the SSE ones. */
+export function phaseRounds(phase: Phase, o: Pick<ProxyBenchOptions, 'rounds' | 'sseRounds'>): number {
+  return phase === 'closed' || phase === 'open' ? o.rounds : o.sseRounds;
+}
+
 /** The issue's targets. */
 export function defaultOptions(): ProxyBenchOptions {
   return {
     contenders: [...CONTENDERS],
     phases: [...PHASES],
     rounds: 3,
+    sseRounds: 2,
     concurrency: 64,
     durationSec: 10,
     warmupSec: 2,
@@ -84,6 +96,7 @@ export function defaultOptions(): ProxyBenchOptions {
 /** A few seconds per contender: enough to prove every part works, not to measure anything. */
 const QUICK: Partial<ProxyBenchOptions> = {
   rounds: 1,
+  sseRounds: 1,
   concurrency: 8,
   durationSec: 1,
   warmupSec: 0.5,
@@ -103,15 +116,16 @@ export const HELP = `Usage: fulcrum bench proxy [options]      (or: npm run benc
 Measures what a proxy costs: the same fast backends reached directly, through NGINX, through a minimal
 Node proxy and through Fulcrum (round-robin), in one run. Phases: closed-loop throughput, open-loop
 latency at a fixed rate, SSE streams ramped, SSE streams in a burst. The contenders take turns, never
-loading the machine at once; the request phases repeat in interleaved rounds and the targets use the
-median of per-round ratios. Writes <out>.json and <out>.md.
+loading the machine at once; every phase repeats in interleaved rounds and the targets use the median
+of per-round ratios. Writes <out>.json and <out>.md.
 
 Options (defaults are the performance issue's targets):
   --quick                   tiny sizes for a smoke test (a few seconds per contender)
   --contenders LIST         comma-separated subset of ${CONTENDERS.join(',')} (default: all)
   --phases LIST             comma-separated subset of ${PHASES.join(',')} (default: all)
   --rounds N                closed and open phases: interleaved rounds, each runs every contender
-                            once, in rotating order (3; --quick: 1); SSE phases run once
+                            once, in rotating order (3; --quick: 1)
+  --sse-rounds N            sse and burst phases: interleaved rounds, as --rounds (2; --quick: 1)
   --concurrency N           closed-loop connections (64)
   --duration S              closed-loop measured seconds (10)
   --warmup S                unmeasured seconds before request phases (2)
@@ -175,6 +189,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
       contenders: { type: 'string' },
       phases: { type: 'string' },
       rounds: { type: 'string' },
+      'sse-rounds': { type: 'string' },
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -205,6 +220,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
     contenders: list('contenders', values.contenders, CONTENDERS, base.contenders),
     phases: list('phases', values.phases, PHASES, base.phases),
     rounds: positiveInt('rounds', values.rounds, base.rounds),
+    sseRounds: positiveInt('sse-rounds', values['sse-rounds'], base.sseRounds),
     concurrency: Math.round(positive('concurrency', values.concurrency, base.concurrency)),
     durationSec: positive('duration', values.duration, base.durationSec),
     warmupSec: positive('warmup', values.warmup, base.warmupSec),

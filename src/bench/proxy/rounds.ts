@@ -1,12 +1,13 @@
 /**
- * Repeated, interleaved measurements of the request phases. On a noisy machine the same proxy's
- * throughput moves by tens of percent from one minute to the next, so one contender's run compared with
- * another's made a minute earlier says little. The bench therefore runs the closed and open phases in
- * rounds, every contender once per round, and the report compares contenders *within* each round (paired
- * ratios, which cancel the machine's drift) before taking the median over rounds.
+ * Repeated, interleaved measurements. On a noisy machine the same proxy's throughput moves by tens of
+ * percent from one minute to the next, and an SSE ramp's TTFC p99 by an order of magnitude, so one
+ * contender's run compared with another's made a minute earlier says little. The bench therefore runs
+ * every phase in rounds (`--rounds` for closed and open, `--sse-rounds` for sse and burst), every contender
+ * once per round, and the report compares contenders *within* each round (paired ratios, which cancel the
+ * machine's drift) before taking the median over rounds.
  */
 import { percentile } from '../stats.js';
-import type { RequestMeasurement } from './measure.js';
+import type { PhaseMeasurement, RequestMeasurement, SseMeasurement } from './measure.js';
 
 /** The order contenders run in round `round`: a rotation starting at index `round` mod k. */
 export function roundOrder<T>(contenders: readonly T[], round: number): T[] {
@@ -14,8 +15,8 @@ export function roundOrder<T>(contenders: readonly T[], round: number): T[] {
   return contenders.map((_, i) => contenders[(round + i) % k]!);
 }
 
-/** One contender's measurements of a request phase, indexed by round; `null` for a round that failed. */
-export type Rounds = ReadonlyArray<RequestMeasurement | null>;
+/** One contender's measurements of a phase, indexed by round; `null` for a round that failed. */
+export type Rounds<T = RequestMeasurement> = ReadonlyArray<T | null>;
 
 /** Median of a sample (the stats module's 50th percentile, so the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number | undefined {
@@ -52,6 +53,25 @@ export function medianOpenRound(rounds: Rounds): RequestMeasurement | undefined 
   return medianRound(rounds, (m) => m.result.latency.p99);
 }
 
+/** The SSE (ramp or burst) round to show in the tables: median TTFC p99. */
+export function medianSseRound(rounds: Rounds<SseMeasurement>): SseMeasurement | undefined {
+  return medianRound(rounds, (m) => m.result.ttfc.p99);
+}
+
+/**
+ * Stores round `round`'s measurement (`null` when it failed) at its index, so round r of every contender is
+ * at index r (the report pairs by index); returns the median round by `pick` so far.
+ */
+export function recordRound<T extends PhaseMeasurement>(
+  all: (T | null)[],
+  round: number,
+  m: T | null,
+  pick: (rounds: Rounds<T>) => T | undefined,
+): T | undefined {
+  all[round] = m;
+  return pick(all);
+}
+
 /** A figure comparing two contenders: the median over rounds of a per-round comparison. */
 export interface Paired {
   value: number;
@@ -63,10 +83,10 @@ export interface Paired {
  * The per-round values `f(a[r], b[r])` for every round r where both contenders have a measurement and the
  * value is finite (a round index missing from either side is skipped, never shifted onto another round).
  */
-export function pairedValues(
-  a: Rounds,
-  b: Rounds,
-  f: (a: RequestMeasurement, b: RequestMeasurement) => number,
+export function pairedValues<T>(
+  a: Rounds<T>,
+  b: Rounds<T>,
+  f: (a: T, b: T) => number,
 ): (number | undefined)[] {
   const n = Math.max(a.length, b.length);
   const out: (number | undefined)[] = [];
@@ -80,14 +100,24 @@ export function pairedValues(
 }
 
 /** Median over rounds of `f(a[r], b[r])`, pairing by round index; undefined when no round pairs. */
-export function pairedMedian(
-  a: Rounds,
-  b: Rounds,
-  f: (a: RequestMeasurement, b: RequestMeasurement) => number,
-): Paired | undefined {
+export function pairedMedian<T>(a: Rounds<T>, b: Rounds<T>, f: (a: T, b: T) => number): Paired | undefined {
   const values = pairedValues(a, b, f).filter((v): v is number => v !== undefined);
   const value = median(values);
   return value === undefined ? undefined : { value, rounds: values.length };
+}
+
+/**
+ * `f` comparing two contenders: the median over rounds of the per-round values when both have rounds,
+ * else (reports written before rounds existed) the value for their single measurements.
+ */
+export function pairedOrSingle<T>(
+  a: { rounds?: Rounds<T>; single?: T },
+  b: { rounds?: Rounds<T>; single?: T },
+  f: (a: T, b: T) => number,
+): Paired | undefined {
+  if (a.rounds && b.rounds) return pairedMedian(a.rounds, b.rounds, f);
+  const value = a.single && b.single ? f(a.single, b.single) : undefined;
+  return value !== undefined && Number.isFinite(value) ? { value } : undefined;
 }
 
 /** `a` ÷ `b` throughput (Infinity → skipped by the pairing when `b` served nothing). */
@@ -99,4 +129,11 @@ export function addedP99(a: RequestMeasurement, b: RequestMeasurement): number {
   const x = a.result.latency.p99;
   const y = b.result.latency.p99;
   return Number.isFinite(x) && Number.isFinite(y) ? x - y : Number.NaN;
+}
+
+/** TTFC p99 of `a` ÷ that of `b`; NaN when either has none (null from JSON) and Infinity → skipped when `b`'s is 0. */
+export function ttfcRatio(a: SseMeasurement, b: SseMeasurement): number {
+  const x = a.result.ttfc.p99;
+  const y = b.result.ttfc.p99;
+  return Number.isFinite(x) && Number.isFinite(y) ? x / y : Number.NaN;
 }
