@@ -245,7 +245,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     // Time to the first body byte: for a stream, its first event (engines send the head before any token).
     this.ctx.firstByteAt ??= this.deps.clock.now();
     const res = this.ctx.res;
-    if (writeCorked(res, out)) return;
+    // A stream's event must leave now; a plain body's chunks are left to Node, which sends them with the
+    // end of the response in one write when they arrive together (as small answers do).
+    if (this.#sse ? writeCorked(res, out) : res.write(out)) return;
     // The client is slower than the endpoint: hold the endpoint back instead of buffering. The upstream's
     // silence is ours while paused, so its idle deadline stops until the client drains.
     controller.pause();
@@ -392,10 +394,11 @@ function flushHead(res: ServerResponse): void {
 }
 
 /**
- * `res.write` inside a cork: Node's `write()` otherwise corks the socket itself and schedules a
- * `process.nextTick` to uncork it, for every chunk (the largest `nextTick` source in an SSE-relay profile,
- * `npm run bench:proxy -- --phases sse --profile DIR`). Corking here sends the chunk with its
- * chunked-encoding frame in one write now, and skips the tick.
+ * `res.write` inside a cork, for stream events: Node's `write()` otherwise corks the socket itself and
+ * schedules a `process.nextTick` to uncork it, for every chunk (the largest `nextTick` source in an
+ * SSE-relay profile, `npm run bench:proxy -- --phases sse --profile DIR`). Corking here sends the event
+ * with its chunked-encoding frame in one write now, and skips the tick. Not for plain bodies: there the
+ * deferred uncork is what lets the last chunk and the end of the response share one write.
  */
 function writeCorked(res: ServerResponse, chunk: Buffer): boolean {
   const socket = res.socket;
