@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * How much does a proxy promote to V8's old generation per request? Starts the bench backends, runs
+ * Fulcrum (or the minimal proxy) under `node --trace-gc-nvp`, drives it with wrk (closed loop, small POSTs)
+ * and sums what the young-generation GCs report during the measured window.
+ *
+ *   npm run build && node scripts/gc-promotion.mjs [fulcrum|minimal] [seconds=5]
+ *
+ * Prints requests/s, scavenges and their total pause, mark-compacts, and bytes promoted and copied per
+ * request. A proxy that keeps each request's objects alive past a scavenge shows up here long before it
+ * shows up in a throughput number (docs/benchmarks.md, "Proxy overhead"). Needs wrk on PATH.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const [which = 'fulcrum', secondsArg = '5'] = process.argv.slice(2);
+const seconds = Number(secondsArg);
+if (!['fulcrum', 'minimal'].includes(which) || !(seconds > 0)) {
+  console.error('usage: node scripts/gc-promotion.mjs [fulcrum|minimal] [seconds]');
+  process.exit(2);
+}
+if (spawnSync('wrk', ['-v']).error) {
+  console.error('wrk is not installed (apt-get install wrk)');
+  process.exit(2);
+}
+
+/** Spawns `args` and resolves with the child once a stdout line matches `ready`. */
+function start(args, ready, onLine = () => {}) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    let matched;
+    child.stdout.on('data', (b) => {
+      buffer += b;
+      let nl = buffer.indexOf('\n');
+      while (nl !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        onLine(line);
+        if (!matched && ready.test(line)) {
+          matched = line.match(ready);
+          resolve({ child, match: matched });
+        }
+        nl = buffer.indexOf('\n');
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before ready`)));
+  });
+}
+
+const backends = await start(['dist/src/bench/proxy/backend.js', '--count', '3'], /^backends ready (.*)$/);
+const urls = backends.match[1].trim().split(' ');
+
+let measuring = false;
+const scavenges = { count: 0, pauseMs: 0, promoted: 0, copied: 0 };
+let markCompacts = 0;
+const onLine = (line) => {
+  if (!measuring) return;
+  if (/\bgc=s\b/.test(line)) {
+    scavenges.count += 1;
+    scavenges.pauseMs += Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? 0);
+    scavenges.promoted += Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0);
+    scavenges.copied += Number(/ new_space_survived=(\d+)/.exec(line)?.[1] ?? 0);
+  } else if (/\bgc=(mc|mmc)\b/.test(line)) markCompacts += 1;
+};
+const proxyArgs =
+  which === 'fulcrum'
+    ? [
+        '--trace-gc-nvp',
+        'bin/fulcrum.js',
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--admin-port',
+        '0',
+      ].concat(urls.flatMap((u) => ['--backend', u]))
+    : ['--trace-gc-nvp', '--max-semi-space-size=32', 'dist/src/bench/proxy/minimal-proxy.js', '0', ...urls];
+const proxy = await start(proxyArgs, /listening on (http:\/\/\S+)/, onLine);
+const base = proxy.match[1].replace(/\s.*$/, '');
+
+const dir = mkdtempSync(join(tmpdir(), 'fulcrum-gc-'));
+const script = join(dir, 'post.lua');
+writeFileSync(
+  script,
+  `wrk.method = "POST"\nwrk.body = '{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'\nwrk.headers["Content-Type"] = "application/json"\n`,
+);
+/** Runs wrk without blocking this process, which must keep draining the proxy's trace output. */
+const wrk = (s) =>
+  new Promise((resolve) => {
+    const child = spawn('wrk', ['-t1', '-c64', `-d${s}s`, '-s', script, `${base}/v1/chat/completions`]);
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+    });
+    child.once('exit', () => resolve(out));
+  });
+await wrk(2); // warm-up, not counted
+measuring = true;
+const out = await wrk(seconds);
+measuring = false;
+await new Promise((r) => setTimeout(r, 200)); // trailing trace lines
+const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+proxy.child.kill('SIGTERM');
+backends.child.kill('SIGTERM');
+if (requests === 0) {
+  console.error(`wrk made no requests:\n${out}`);
+  process.exit(1);
+}
+const perReq = (bytes) => `${Math.round(bytes / requests)} B/request`;
+console.log(
+  [
+    `${which}: ${Math.round(requests / seconds)} req/s over ${seconds} s`,
+    `scavenges ${scavenges.count} (pauses ${scavenges.pauseMs.toFixed(0)} ms), mark-compacts ${markCompacts}`,
+    `promoted ${perReq(scavenges.promoted)}, survived a scavenge ${perReq(scavenges.copied)}`,
+  ].join('\n'),
+);
+process.exit(0);
