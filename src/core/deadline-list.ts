@@ -9,6 +9,8 @@
  * appends, cancel unlinks in O(1), refresh moves to the tail — and one timer always points at the head.
  */
 
+import { IntrusiveList, ListNode } from './intrusive-list.js';
+
 /** The timer functions used, injectable for tests (defaults: the global ones). */
 export interface TimerApi {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -31,14 +33,13 @@ export interface Deadline {
   readonly at: number;
 }
 
-class Entry implements Deadline {
-  prev: Entry | undefined = undefined;
-  next: Entry | undefined = undefined;
-  linked = false;
+class Entry extends ListNode implements Deadline {
   constructor(
     public at: number,
     readonly onExpire: () => void,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 /**
@@ -46,9 +47,7 @@ class Entry implements Deadline {
  * `timers` schedule the single wake-up.
  */
 export class DeadlineList {
-  #head: Entry | undefined;
-  #tail: Entry | undefined;
-  #size = 0;
+  readonly #entries = new IntrusiveList<Entry>();
   #timer: unknown;
   /** When the armed timer fires (clock ms), or undefined when none is armed. */
   #timerAt: number | undefined;
@@ -63,7 +62,7 @@ export class DeadlineList {
 
   /** Deadlines currently pending. */
   get size(): number {
-    return this.#size;
+    return this.#entries.size;
   }
 
   /** Registers `onExpire` to run `durationMs` from now unless cancelled first. */
@@ -79,22 +78,13 @@ export class DeadlineList {
    */
   refresh(deadline: Deadline): void {
     const entry = deadline as Entry;
-    if (entry.linked) this.#unlink(entry);
+    this.#entries.unlink(entry);
     entry.at = this.now() + this.durationMs;
     this.#append(entry);
   }
 
   #append(entry: Entry): void {
-    entry.linked = true;
-    const tail = this.#tail;
-    if (tail) {
-      tail.next = entry;
-      entry.prev = tail;
-    } else {
-      this.#head = entry;
-    }
-    this.#tail = entry;
-    this.#size += 1;
+    this.#entries.append(entry);
     // An armed timer fires no later than the head's deadline, which is no later than this one: the fire
     // re-arms for whatever the head is then, so nothing more to do unless no timer is armed.
     if (this.#timerAt === undefined) this.#arm(entry.at);
@@ -102,18 +92,14 @@ export class DeadlineList {
 
   /** Cancels a deadline; harmless if it already expired or was cancelled. */
   cancel(deadline: Deadline): void {
-    const entry = deadline as Entry;
-    if (!entry.linked) return;
-    this.#unlink(entry);
     // The timer stays armed even when the list empties: it fires once, finds nothing, and lapses. Clearing
     // and re-arming on every cancel would cost more than that one spare wake-up.
+    this.#entries.unlink(deadline as Entry);
   }
 
   /** Cancels everything (shutdown); no callback runs. */
   clear(): void {
-    for (let e = this.#head; e; e = e.next) e.linked = false;
-    this.#head = this.#tail = undefined;
-    this.#size = 0;
+    this.#entries.drain();
     if (this.#timerAt !== undefined) this.timers.clearTimeout(this.#timer);
     this.#timer = this.#timerAt = undefined;
   }
@@ -126,28 +112,22 @@ export class DeadlineList {
   readonly #fire = (): void => {
     this.#timer = this.#timerAt = undefined;
     const now = this.now();
-    let head = this.#head;
+    let head = this.#entries.head;
     // Callbacks may add or cancel entries; each expired one is unlinked before its callback runs.
     while (head && head.at <= now) {
-      this.#unlink(head);
+      this.#entries.unlink(head);
       try {
         head.onExpire();
       } catch {
         // A failing callback must not stop the others or escape into the timer.
       }
-      head = this.#head;
+      head = this.#entries.head;
     }
     if (head && this.#timerAt === undefined) this.#arm(head.at);
   };
+}
 
-  #unlink(entry: Entry): void {
-    entry.linked = false;
-    const { prev, next } = entry;
-    if (prev) prev.next = next;
-    else this.#head = next;
-    if (next) next.prev = prev;
-    else this.#tail = prev;
-    entry.prev = entry.next = undefined;
-    this.#size -= 1;
-  }
+/** The list for a timeout setting in ms, or undefined when the setting is 0 (off). */
+export function deadlineListFor(ms: number, now?: () => number): DeadlineList | undefined {
+  return ms > 0 ? new DeadlineList(ms, now) : undefined;
 }

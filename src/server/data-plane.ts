@@ -9,7 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { DeadlineList } from '../core/deadline-list.js';
+import { deadlineListFor } from '../core/deadline-list.js';
 import { asFulcrumError, FulcrumError } from '../core/errors.js';
 import type { Handler, RequestContext } from '../pipeline/context.js';
 import type { Pool } from '../pool/pool.js';
@@ -101,8 +101,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const { listen } = deps;
   let active = 0;
   let idleWaiters: Array<() => void> = [];
-  const bodyDeadlines =
-    listen.bodyTimeoutMs > 0 ? new DeadlineList(listen.bodyTimeoutMs, () => deps.clock.now()) : undefined;
+  const bodyDeadlines = deadlineListFor(listen.bodyTimeoutMs, () => deps.clock.now());
 
   const server = http.createServer(
     {

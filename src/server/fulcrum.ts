@@ -9,7 +9,7 @@ import { createStrategy } from '../balancer/registry.js';
 import { Router } from '../balancer/router.js';
 import { type Config, configSchema } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { DeadlineList } from '../core/deadline-list.js';
+import { deadlineListFor } from '../core/deadline-list.js';
 import { type Random, systemRandom } from '../core/prng.js';
 import { compose } from '../pipeline/compose.js';
 import { ActiveHealth } from '../pool/health/active.js';
@@ -103,8 +103,8 @@ export async function startFulcrum(
     retryOnStatus: new Set(config.retry.retryOnStatus),
     retryAfterSend: config.retry.retryAfterSend,
     sendTimeoutMs: config.listen.sendTimeoutMs,
-    firstByteDeadlines: deadlineList(config.timeouts.firstByteMs, clock),
-    idleDeadlines: deadlineList(config.timeouts.idleMs, clock),
+    firstByteDeadlines: deadlineListFor(config.timeouts.firstByteMs, () => clock.now()),
+    idleDeadlines: deadlineListFor(config.timeouts.idleMs, () => clock.now()),
     live,
     isShuttingDown: () => shuttingDown,
   });
@@ -206,9 +206,4 @@ export async function startFulcrum(
 function urlHost(address: string): string {
   if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
   return address.includes(':') ? `[${address}]` : address;
-}
-
-/** A shared deadline list for a timeout in ms, or undefined when it is 0 (off). */
-function deadlineList(ms: number, clock: Clock): DeadlineList | undefined {
-  return ms > 0 ? new DeadlineList(ms, () => clock.now()) : undefined;
 }

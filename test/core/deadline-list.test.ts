@@ -161,6 +161,19 @@ describe('DeadlineList', () => {
     assert.equal(timers.pending.length, 0);
   });
 
+  it('a deadline refreshed after clear() is linked afresh (no stale neighbours)', () => {
+    const { timers, list } = setup(100);
+    const fired: string[] = [];
+    const a = list.add(() => fired.push('a'));
+    list.add(() => fired.push('b'));
+    list.clear();
+    list.refresh(a);
+    assert.equal(list.size, 1);
+    timers.advance(100);
+    assert.deepEqual(fired, ['a'], 'b was cleared and must not fire through a stale link');
+    assert.equal(list.size, 0);
+  });
+
   it('works with the real timers', async () => {
     const list = new DeadlineList(30);
     const started = performance.now();
