@@ -90,16 +90,14 @@ abstract class Metric<S> {
 
   /** The state for a label set, creating it (or the `other` fold) as needed. */
   protected series(labels: Labels | undefined): S {
+    // One Map level per label; a metric without labels keeps its single series under ''.
     const names = this.labelNames;
-    let level: Map<string, unknown> | undefined = this.#byValue;
-    for (let i = 0; i < names.length && level; i++) {
-      const next = level.get(labels?.[names[i]!] ?? '');
-      if (i === names.length - 1) {
-        if (next !== undefined) return next as S;
-      } else level = next as Map<string, unknown> | undefined;
+    let node: unknown = this.#byValue;
+    for (let i = 0; i < names.length && node !== undefined; i++) {
+      node = (node as Map<string, unknown>).get(labels?.[names[i]!] ?? '');
     }
-    if (names.length === 0 && this.#byValue.has('')) return this.#byValue.get('') as S;
-    return this.#slowSeries(labels);
+    if (names.length === 0) node = this.#byValue.get('');
+    return node === undefined ? this.#slowSeries(labels) : (node as S);
   }
 
   /** First sight of a label set: create it (indexed by value) or fold it into `other` past the cap. */
