@@ -149,7 +149,7 @@ test('the fixed profile (bench fixture) delivers its exact TTFT and ITL through 
 });
 
 test('time scale: virtual latencies follow the model; wall latencies shrink by the scale', async () => {
-  const scale = 20;
+  const scale = 10;
   const sim = await startSim({ timeScale: scale });
   try {
     await streamTimes(sim.url, { prompt: syntheticPrompt(64, 1), max_tokens: 1 });
@@ -165,10 +165,11 @@ test('time scale: virtual latencies follow the model; wall latencies shrink by t
     assert.equal(p.kind, 'step');
     if (p.kind !== 'step') return;
     // In virtual time the TTFT is the model's prefill + T_api, never less. Real time spent reading and parsing
-    // the request beyond T_api is not scaled, so it adds scale × (its wall ms): allow 2 ms of wall time.
+    // the request beyond T_api is not scaled, so it adds scale × (its wall ms): allow 10 ms of wall time (tokenising
+    // the 8k-token prompt took over 4 ms on a loaded CI machine, which failed a 2 ms allowance at scale 20).
     const model = prefillAloneMs(p, 8192) + p.tApiMs;
     assert.ok(rec.ttftMs! >= model - 1e-6, `virtual TTFT ${rec.ttftMs} below the model's ${model}`);
-    assert.ok(rec.ttftMs! < model + 2 * scale, `virtual TTFT ${rec.ttftMs} vs ${model}`);
+    assert.ok(rec.ttftMs! < model + 10 * scale, `virtual TTFT ${rec.ttftMs} vs ${model}`);
     // On the wall clock the whole request took about 1/scale of its virtual duration.
     const virtualTotal = model + 39 * decodeItlMs(p, 1, 8192 + 20);
     assert.ok(wall < (virtualTotal / scale) * 2 + 50, `wall ${wall} ms for ${virtualTotal} virtual ms`);
