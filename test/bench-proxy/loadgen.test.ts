@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sseChunk } from '../../src/bench/proxy/backend.js';
-import { readStream } from '../../src/bench/proxy/loadgen.js';
+import { readStream } from '../../src/bench/proxy/sse-client.js';
 import { percentile, distribution as summarize } from '../../src/bench/stats.js';
 
 async function* parts(...texts: string[]): AsyncIterable<Buffer> {

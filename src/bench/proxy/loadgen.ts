@@ -15,6 +15,7 @@
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { type Distribution as LatencySummary, distribution as summarize } from '../stats.js';
+import { openStream } from './sse-client.js';
 
 /** Small chat request: what every non-streaming phase sends. */
 export const CHAT_BODY = JSON.stringify({
@@ -182,40 +183,6 @@ async function openLoop(phase: Extract<LoadPhase, { kind: 'open' }>): Promise<Re
   };
 }
 
-/** Checks one SSE response body; resolves with a failure reason, or undefined when complete and in order. */
-export async function readStream(
-  body: AsyncIterable<Buffer>,
-  chunks: number,
-  onFirst: () => void,
-): Promise<string | undefined> {
-  let buffered = '';
-  let expected = 0;
-  let done = false;
-  for await (const part of body) {
-    buffered += part.toString('utf8');
-    let end = buffered.indexOf('\n\n');
-    while (end !== -1) {
-      const event = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      end = buffered.indexOf('\n\n');
-      if (!event.startsWith('data: ')) continue;
-      if (done) return 'data after [DONE]';
-      if (event === 'data: [DONE]') {
-        done = true;
-        continue;
-      }
-      const seq = /"content":"t(\d+) "/.exec(event);
-      if (!seq) return `unparseable chunk: ${event.slice(0, 80)}`;
-      if (Number(seq[1]) !== expected) return `chunk ${seq[1]} arrived when ${expected} was expected`;
-      if (expected === 0) onFirst();
-      expected++;
-    }
-  }
-  if (!done) return `ended without [DONE] after ${expected}/${chunks} chunks`;
-  if (expected !== chunks) return `got ${expected}/${chunks} chunks`;
-  return undefined;
-}
-
 async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhaseResult> {
   const targets = pools(phase.urls, null);
   const ttfc: number[] = [];
@@ -230,23 +197,12 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
     maxLag = Math.max(maxLag, t0 - scheduled);
     open++;
     maxOpen = Math.max(maxOpen, open);
-    let reason: string | undefined;
-    try {
-      const res = await targets[i % targets.length]!.request({
-        path: PATH,
-        method: 'POST',
-        headers: HEADERS,
-        body: STREAM_BODY,
-      });
-      if (res.statusCode !== 200) {
-        reason = `status ${res.statusCode}`;
-        await res.body.dump();
-      } else {
-        reason = await readStream(res.body, phase.chunks, () => ttfc.push(performance.now() - t0));
-      }
-    } catch (err) {
-      reason = (err as Error).message;
-    }
+    const reason = await openStream(
+      targets[i % targets.length]!,
+      { path: PATH, headers: HEADERS, body: STREAM_BODY },
+      phase.chunks,
+      () => ttfc.push(performance.now() - t0),
+    );
     open--;
     if (reason !== undefined) {
       failed++;

@@ -1,0 +1,172 @@
+/**
+ * The SSE side of the bench's load generator: open one stream and check it, as cheaply as a client can.
+ *
+ * The client shares the machine with the proxy under test, so every microsecond it spends per chunk is taken
+ * from the contender. With undici's `request()` and `for await` over the body, the client cost about 33 µs
+ * per chunk (a Readable stream, an async iterator and a promise per chunk), more than NGINX spent relaying
+ * it; at 5,000 open streams that alone kept one core busy and pushed the whole machine past saturation.
+ * Here the stream is a dispatch handler that checks each chunk synchronously, with no stream or promise
+ * per chunk. The checks are unchanged: every `data:` event numbered 0, 1, 2, … in order, then `[DONE]`, then
+ * nothing.
+ */
+import type { Dispatcher } from 'undici';
+
+const DATA = 'data: ';
+const DONE_EVENT = 'data: [DONE]';
+const SEQ_MARK = '"content":"t';
+
+/**
+ * Checks one SSE body pushed piece by piece: `push` returns a failure reason as soon as the stream is wrong,
+ * `end` whether it was complete. Events may be split anywhere across pieces.
+ */
+export class StreamChecker {
+  #buffered = '';
+  #expected = 0;
+  #done = false;
+  #failure: string | undefined;
+
+  /**
+   * @param chunks the number of numbered events the stream must carry before `[DONE]`
+   * @param onFirst called once, when event 0 arrives (time to first chunk)
+   */
+  constructor(
+    private readonly chunks: number,
+    private readonly onFirst: () => void,
+  ) {}
+
+  /** Numbered events seen so far. */
+  get received(): number {
+    return this.#expected;
+  }
+
+  /** Feeds one piece of the body; returns the failure reason once the stream is known to be wrong. */
+  push(piece: Buffer): string | undefined {
+    if (this.#failure !== undefined) return this.#failure;
+    // The events are ASCII, so latin1 decoding is exact and the cheapest there is.
+    let text = this.#buffered + piece.toString('latin1');
+    let end = text.indexOf('\n\n');
+    while (end !== -1) {
+      const failure = this.#event(text.slice(0, end));
+      if (failure !== undefined) {
+        this.#failure = failure;
+        return failure;
+      }
+      text = text.slice(end + 2);
+      end = text.indexOf('\n\n');
+    }
+    this.#buffered = text;
+    return undefined;
+  }
+
+  /** The body ended: the failure reason, or undefined when the stream was complete and in order. */
+  end(): string | undefined {
+    if (this.#failure !== undefined) return this.#failure;
+    if (!this.#done) return `ended without [DONE] after ${this.#expected}/${this.chunks} chunks`;
+    if (this.#expected !== this.chunks) return `got ${this.#expected}/${this.chunks} chunks`;
+    return undefined;
+  }
+
+  #event(event: string): string | undefined {
+    if (!event.startsWith(DATA)) return undefined;
+    if (this.#done) return 'data after [DONE]';
+    if (event === DONE_EVENT) {
+      this.#done = true;
+      return undefined;
+    }
+    const seq = sequenceNumber(event);
+    if (seq === undefined) return `unparseable chunk: ${event.slice(0, 80)}`;
+    if (seq !== this.#expected) return `chunk ${seq} arrived when ${this.#expected} was expected`;
+    if (seq === 0) this.onFirst();
+    this.#expected++;
+    return undefined;
+  }
+}
+
+/** The `n` of a bench event's `"content":"t<n> "`, or undefined when the event has none. */
+function sequenceNumber(event: string): number | undefined {
+  const at = event.indexOf(SEQ_MARK);
+  if (at === -1) return undefined;
+  let i = at + SEQ_MARK.length;
+  let n = 0;
+  let digits = 0;
+  for (; i < event.length; i++) {
+    const c = event.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+    digits++;
+  }
+  return digits > 0 && event[i] === ' ' && digits <= 9 ? n : undefined;
+}
+
+/** Checks a whole body given as an async iterable (tests and other callers that already hold a stream). */
+export async function readStream(
+  body: AsyncIterable<Buffer>,
+  chunks: number,
+  onFirst: () => void,
+): Promise<string | undefined> {
+  const checker = new StreamChecker(chunks, onFirst);
+  for await (const part of body) {
+    const failure = checker.push(part);
+    if (failure !== undefined) return failure;
+  }
+  return checker.end();
+}
+
+/** What {@link openStream} sends. */
+export interface StreamRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends `request` through `dispatcher` and checks the SSE answer; resolves with a failure reason, or
+ * undefined when the stream was complete and in order. Never rejects.
+ */
+export function openStream(
+  dispatcher: Dispatcher,
+  request: StreamRequest,
+  chunks: number,
+  onFirst: () => void,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const checker = new StreamChecker(chunks, onFirst);
+    let status = 0;
+    let settled = false;
+    const settle = (reason: string | undefined): void => {
+      if (settled) return;
+      settled = true;
+      resolve(reason);
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      // Present so that undici treats this as a handler of its current interface (it checks for this one).
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(controller, chunk) {
+        // A non-200 body is drained unread, as `res.body.dump()` would.
+        if (status !== 200) return;
+        const failure = checker.push(chunk);
+        if (failure !== undefined) {
+          settle(failure);
+          controller.abort(new Error(failure));
+        }
+      },
+      onResponseEnd() {
+        settle(status === 200 ? checker.end() : `status ${status}`);
+      },
+      onResponseError(_controller, err) {
+        settle(err.message);
+      },
+    };
+    try {
+      dispatcher.dispatch(
+        { path: request.path, method: 'POST', headers: request.headers, body: request.body },
+        handler,
+      );
+    } catch (err) {
+      settle((err as Error).message);
+    }
+  });
+}
