@@ -3,6 +3,8 @@
  * process tree (and of the backends, for context) over exactly the measured window, and the peak RSS of
  * its processes while the phase ran.
  */
+
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { exited, nodeModuleArgs, spawnChild, stderrTail } from './child.js';
 import type { RunningContender } from './contenders.js';
@@ -13,7 +15,7 @@ import {
   type RequestPhaseResult,
   type SsePhaseResult,
 } from './loadgen.js';
-import { cpuSeconds, RssSampler } from './proc-stats.js';
+import { cpuSeconds, MachineCpuSampler, type MachineLoad, RssSampler } from './proc-stats.js';
 import { runWrk } from './wrk.js';
 
 /** One phase's outcome for one contender. */
@@ -32,6 +34,8 @@ export interface PhaseMeasurement<R extends PhaseResult = PhaseResult> {
    * the client, not the contender, was the limit.
    */
   clientCpuSec?: number;
+  /** The whole machine's CPU use in the measured window (absent in reports written before it existed). */
+  machine?: MachineLoad;
 }
 
 export type RequestMeasurement = PhaseMeasurement<RequestPhaseResult>;
@@ -43,6 +47,8 @@ class CpuWindow {
   private backend0 = 0;
   proxySec = 0;
   backendSec = 0;
+  machine: MachineLoad | undefined;
+  #sampler: MachineCpuSampler | undefined;
 
   constructor(
     private readonly proxyPids: () => number[],
@@ -52,11 +58,14 @@ class CpuWindow {
   start(): void {
     this.proxy0 = cpuSeconds(this.proxyPids());
     this.backend0 = cpuSeconds(this.backendPids());
+    this.#sampler = new MachineCpuSampler(availableParallelism());
   }
 
   end(): void {
     this.proxySec = cpuSeconds(this.proxyPids()) - this.proxy0;
     this.backendSec = cpuSeconds(this.backendPids()) - this.backend0;
+    this.machine = this.#sampler?.stop();
+    this.#sampler = undefined;
   }
 }
 
@@ -142,5 +151,6 @@ export async function measurePhase(
     backendCpuSec: cpu.backendSec,
     peakRssBytes: peak,
     clientCpuSec,
+    machine: cpu.machine,
   };
 }

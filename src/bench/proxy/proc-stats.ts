@@ -130,3 +130,74 @@ export function loadAverage(): [number, number, number] {
   const [a = '0', b = '0', c = '0'] = readFileSync('/proc/loadavg', 'utf8').split(' ');
   return [Number(a), Number(b), Number(c)];
 }
+
+/** Busy and total CPU ticks of the whole machine since boot, summed over its CPUs (`/proc/stat`). */
+export function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
+  return { busy, total: busy + idle! + (iowait ?? 0) };
+}
+
+/** How busy the whole machine was while a phase ran, in cores (2.0 = both CPUs of a 2-CPU machine). */
+export interface MachineLoad {
+  /** Mean over the window. */
+  meanCores: number;
+  /** The busiest sampling interval. */
+  peakCores: number;
+  /** CPUs the machine has. */
+  cores: number;
+}
+
+/**
+ * Samples the whole machine's CPU use (everything running, not just the bench's processes, with time stolen
+ * by the hypervisor counted as busy) at an interval. It tells whether a phase saturated the machine: when
+ * the contender, the backends and the client together need more than the machine has, every latency
+ * measured then includes queueing for a CPU.
+ */
+export class MachineCpuSampler {
+  private readonly first = machineTicks();
+  private last = this.first;
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly cores: number,
+    intervalMs = 500,
+  ) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    const now = machineTicks();
+    this.peak = Math.max(this.peak, busyCores(this.last, now, this.cores));
+    this.last = now;
+  }
+
+  /** Stops sampling and returns the mean and peak. */
+  stop(): MachineLoad {
+    clearInterval(this.timer);
+    this.sample();
+    return {
+      meanCores: busyCores(this.first, this.last, this.cores),
+      peakCores: this.peak,
+      cores: this.cores,
+    };
+  }
+}
+
+/** Busy cores between two readings: the busy share of all CPU time, times the number of CPUs. */
+function busyCores(
+  a: { busy: number; total: number },
+  b: { busy: number; total: number },
+  cores: number,
+): number {
+  const total = b.total - a.total;
+  return total > 0 ? ((b.busy - a.busy) / total) * cores : 0;
+}

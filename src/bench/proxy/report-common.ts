@@ -48,6 +48,16 @@ export function clientCpu(m: RequestMeasurement | SseMeasurement | undefined): s
   return fmt((100 * m.clientCpuSec) / (m.result.elapsedMs / 1000), 0);
 }
 
+/**
+ * The whole machine's CPU use in the window, in cores, mean / busiest 0.5 s: a peak near the machine's core
+ * count means the contender, backends and client together saturated it, and latencies include waiting for
+ * a CPU.
+ */
+export function machineCpu(m: RequestMeasurement | SseMeasurement | undefined): string {
+  if (!m?.machine) return NA;
+  return `${fmt(m.machine.meanCores, 2)} / ${fmt(m.machine.peakCores, 2)}`;
+}
+
 /** A target's verdict for one contender: met, MISSED, or n/a when something it needs did not run. */
 export function verdict(ok: boolean | undefined): string {
   return ok === undefined ? NA : ok ? 'met' : '**MISSED**';

@@ -11,6 +11,7 @@ import {
   clientCpu,
   find,
   fmt,
+  machineCpu,
   medianRoundNote,
   NA,
   pairedNote,
@@ -56,6 +57,7 @@ export function sseTable(report: ProxyBenchReport, phase: SsePhase): string {
       c.name === 'direct' || !m ? NA : fmt((m.proxyCpuSec / Math.max(1, r!.streams)) * 1000, 2),
       r ? String(r.maxOpen) : NA,
       clientCpu(m),
+      machineCpu(m),
       r && r.failures.length > 0 ? r.failures[0]!.replace(/\|/g, '/') : '',
     ];
   });
@@ -67,7 +69,7 @@ export function sseTable(report: ProxyBenchReport, phase: SsePhase): string {
       : `### SSE burst: ${o.burstStreams} streams opened within ${o.burstSec} s`;
   return `${title} (${o.chunks} chunks, ${o.chunkIntervalMs} ms apart${n > 1 ? `; ${n} rounds` : ''})
 
-${table(['contender', 'complete, in order', 'TTFC p50 ms', 'TTFC p99 ms', 'TTFC max ms', 'TTFC p99 × NGINX', 'peak RSS MB', 'proxy CPU ms/stream', 'max open', 'client CPU %', 'first failure'], rows)}${medianRoundNote(n, 'TTFC p99', phase === 'sse')}`;
+${table(['contender', 'complete, in order', 'TTFC p50 ms', 'TTFC p99 ms', 'TTFC max ms', 'TTFC p99 × NGINX', 'peak RSS MB', 'proxy CPU ms/stream', 'max open', 'client CPU %', `machine CPU cores, mean / peak (of ${report.machine.cpus})`, 'first failure'], rows)}${medianRoundNote(n, 'TTFC p99', phase === 'sse')}`;
 }
 
 /** Every round of an SSE phase: each contender's TTFC p99, and Fulcrum ÷ NGINX in that round. */
