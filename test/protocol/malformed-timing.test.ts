@@ -4,14 +4,16 @@
  * in under 50 ms (median of three after a warm-up; the 10 MB body best of seven, timed from its last byte),
  * nothing is forwarded, and while the heavy cases (10k-deep nesting, a 10 MB string) are served the event
  * loop never stalls more than 100 ms. Client and server share this process, so the measured delay includes
- * the client's own work: an upper bound for Fulcrum's. The machine is shared with other agents, so timings
- * take the calmest of several tries (contention only adds time; a regression slows every try).
+ * the client's own work: an upper bound for Fulcrum's. The machine is shared (CI runs two test files at once
+ * next to other processes), so every time leaves out the time this thread spent waiting for a CPU
+ * (support/timing.ts) and timings take the calmest of several tries (contention only adds time; a regression
+ * slows every try).
  */
 import assert from 'node:assert/strict';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { type Cluster, chat, startCluster } from '../support/cluster.js';
 import { postJson } from '../support/http.js';
+import { type Mark, mark, ownMs, stallMonitor } from '../support/timing.js';
 import { assertHealthy, forwarded, parseResponses, portOf, rawClient, rawRequest } from './support.js';
 
 const ANSWER_BUDGET_MS = 50;
@@ -45,9 +47,9 @@ describe('S24 malformed bodies: answer time and event-loop stalls', () => {
       const before = forwarded(c);
       const times: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
+        const t0 = mark();
         const res = await postJson(c.chatUrl, body, headers);
-        times.push(performance.now() - t0);
+        times.push(ownMs(t0, mark()));
         assert.equal(res.status, status);
       }
       const median = times.sort((a, b) => a - b)[1]!;
@@ -67,17 +69,20 @@ describe('S24 malformed bodies: answer time and event-loop stalls', () => {
     const times: number[] = [];
     for (let i = 0; i < 7; i++) {
       const client = rawClient(portOf(c));
-      let lastByteAt = 0;
+      let lastByte: Mark | undefined;
+      let answered: Mark | undefined;
+      client.socket.once('data', () => {
+        answered = mark();
+      });
       client.socket.write(
         rawRequest('POST', '/v1/chat/completions', { body: HUGE, headers: ['Connection: close'] }),
         () => {
-          lastByteAt = performance.now();
+          lastByte = mark();
         },
       );
       await client.closed;
-      const answeredAt = client.firstDataAt();
-      assert.ok(answeredAt !== undefined && lastByteAt > 0);
-      times.push(Math.max(0, answeredAt - lastByteAt));
+      assert.ok(answered !== undefined && lastByte !== undefined);
+      times.push(ownMs(lastByte, answered));
       assert.equal(parseResponses(client.data())[0]?.status, 400);
     }
     // Best of seven: CPU contention from other processes only ever adds time, so the fastest try is the
@@ -92,9 +97,9 @@ describe('S24 malformed bodies: answer time and event-loop stalls', () => {
     // Three rounds, judged by the calmest: a delay caused by our code shows up in every round, a burst of
     // load from other processes on the shared machine does not.
     const maxima: number[] = [];
+    const walls: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const h = monitorEventLoopDelay({ resolution: 5 });
-      h.enable();
+      const monitor = stallMonitor(5);
       try {
         for (let i = 0; i < 10; i++) assert.equal((await postJson(c.chatUrl, DEEP)).status, 400);
         assert.equal((await postJson(c.chatUrl, HUGE)).status, 400);
@@ -102,12 +107,16 @@ describe('S24 malformed bodies: answer time and event-loop stalls', () => {
         const all = await Promise.all(Array.from({ length: 10 }, () => postJson(c.chatUrl, DEEP)));
         assert.ok(all.every((r) => r.status === 400));
       } finally {
-        h.disable();
+        const { maxMs, maxOwnMs } = monitor.stop();
+        maxima.push(maxOwnMs);
+        walls.push(maxMs);
       }
-      maxima.push(h.max / 1e6);
     }
     const calmest = Math.min(...maxima);
-    t.diagnostic(`event-loop delay max per round (ms): ${maxima.map((x) => x.toFixed(1)).join(', ')}`);
+    t.diagnostic(
+      `event-loop delay max per round (ms, without CPU waits): ${maxima.map((x) => x.toFixed(1)).join(', ')}` +
+        ` (wall: ${walls.map((x) => x.toFixed(1)).join(', ')})`,
+    );
     assert.ok(
       calmest < STALL_BUDGET_MS,
       `max event-loop delay ${calmest.toFixed(1)} ms in the calmest round`,
