@@ -62,7 +62,9 @@ test('compare: two contenders on two fresh simulators, one table, nothing left r
     const s = run.summary;
     assert.equal(s.requests.sent, 60, run.result.name);
     assert.equal(s.requests.failed, 0, `${run.result.name}: ${JSON.stringify(s.errors)}`);
-    assert.ok(s.ttftMs.p50 > 0 && s.ttftMs.p50 < 2000, `${run.result.name} TTFT ${s.ttftMs.p50}`);
+    // A sanity bound in virtual ms, i.e. 1 s of wall time at ×10: the model's TTFT here is tens of ms, but
+    // every wall ms this machine adds (simulators, proxy and client share two cores) counts ten times.
+    assert.ok(s.ttftMs.p50 > 0 && s.ttftMs.p50 < 10_000, `${run.result.name} TTFT ${s.ttftMs.p50}`);
     const asked = run.result.records
       .filter((r) => !r.warmup)
       .reduce((n, r) => n + r.outputTokensRequested, 0);
