@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { hasNginx, nginxConfig, startNginx } from '../../src/bench/nginx.js';
+import { waitFor } from '../support/http.js';
 
 const available = hasNginx();
 if (!available) {
@@ -119,6 +120,9 @@ describe('startNginx', { skip: !available }, () => {
 
   test('close() stops master and workers and removes the temp dir', async () => {
     const nginx = await startNginx({ upstreams, method: 'least_conn', workers: 2 });
+    // startNginx resolves once the master accepts connections; it forks the workers after opening the socket,
+    // so on a loaded machine they can appear a moment later.
+    await waitFor(() => nginx.pids().length >= 3, 5_000, 'the two workers');
     const pids = nginx.pids();
     assert.equal(pids.length, 3, `expected master + 2 workers, got ${pids.join(',')}`);
     assert.ok(existsSync(`${nginx.dir}/nginx.conf`));

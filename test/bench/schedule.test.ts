@@ -5,6 +5,7 @@ import { runOpenLoop } from '../../src/bench/load/open-loop.js';
 import { arrivalTimes, selectRequests } from '../../src/bench/load/schedule.js';
 import type { BenchRequest } from '../../src/bench/workload.js';
 import { seededRandom } from '../../src/core/prng.js';
+import { waitFor } from '../support/http.js';
 
 const reqs = (times: number[]): BenchRequest[] =>
   times.map((atMs, index) => ({ index, atMs, messages: [], inputTokens: 1, outputTokens: 1 }));
@@ -49,7 +50,10 @@ test('open loop sends each request at its time without waiting for earlier ones'
     },
     { startWall: start },
   );
-  await new Promise((r) => setTimeout(r, 150));
+  // No send ever completes before the last is sent, so waiting for the fourth cannot hide a loop that waits
+  // for earlier sends: it would never get there. (A fixed sleep here fails when a loaded machine runs the
+  // slot timers late.)
+  await waitFor(() => sent.length === offsets.length, 5_000, 'all four sends');
   assert.deepEqual(
     sent.map((s) => s.slot),
     [0, 1, 2, 3],

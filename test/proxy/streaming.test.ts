@@ -82,9 +82,10 @@ describe('streaming', () => {
     c = await startCluster([{ tokens: 200, intervalMs: 10 }]);
     const s = await streamChat(c.chatUrl, chat(), { abortAfter: 20 });
     const rec = () => c!.fakes[0]!.requests[0]!;
-    await waitFor(() => rec().abortedAt !== undefined, 1_000, 'backend observed the abort');
+    await waitFor(() => rec().abortedAt !== undefined, 2_000, 'backend observed the abort');
     const lag = rec().abortedAt! - s.abortedAt!;
-    assert.ok(lag < 200, `backend saw the close ${lag.toFixed(1)} ms after the client`);
+    // Normally a few ms; the slack is for a loaded machine. Left running, the stream would go on ~1.8 s.
+    assert.ok(lag < 500, `backend saw the close ${lag.toFixed(1)} ms after the client`);
     assert.ok(rec().chunksSent < 100, 'generation stopped early');
     await waitFor(() => c!.fulcrum.pool.get('a')!.state.inflight === 0, 500, 'in-flight released');
   });
@@ -98,8 +99,9 @@ describe('streaming', () => {
     const t = performance.now();
     ac.abort();
     await pending;
-    await waitFor(() => c!.fakes[0]!.requests[0]!.abortedAt !== undefined, 1_000, 'abort seen');
-    assert.ok(c.fakes[0]!.requests[0]!.abortedAt! - t < 200);
+    await waitFor(() => c!.fakes[0]!.requests[0]!.abortedAt !== undefined, 2_000, 'abort seen');
+    // Normally a few ms; without the cancellation the upstream would hold on until its 5 s TTFT.
+    assert.ok(c.fakes[0]!.requests[0]!.abortedAt! - t < 500);
   });
 
   test('S11: client disconnect during a long non-streaming request cancels the upstream', async () => {
@@ -115,8 +117,8 @@ describe('streaming', () => {
     const t = performance.now();
     ac.abort();
     await pending;
-    await waitFor(() => c!.fakes[0]!.requests[0]!.abortedAt !== undefined, 1_000, 'abort seen');
-    assert.ok(c.fakes[0]!.requests[0]!.abortedAt! - t < 200);
+    await waitFor(() => c!.fakes[0]!.requests[0]!.abortedAt !== undefined, 2_000, 'abort seen');
+    assert.ok(c.fakes[0]!.requests[0]!.abortedAt! - t < 500);
   });
 
   test('S12: a slow reader pauses the upstream instead of growing memory', async () => {

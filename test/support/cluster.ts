@@ -1,5 +1,10 @@
 /** Starts N fake backends and a Fulcrum in front of them, all on port 0, and tears everything down. */
-import { type ConfigInput, type FulcrumHandle, startFulcrum } from '../../src/server/fulcrum.js';
+import {
+  type ConfigInput,
+  type FulcrumHandle,
+  type FulcrumOptions,
+  startFulcrum,
+} from '../../src/server/fulcrum.js';
 import { type FakeLlm, type FakeScript, startFakeLlm } from './fake-llm.js';
 
 export interface Cluster {
@@ -14,11 +19,13 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 
 /**
  * `scripts[i]` is backend i's default behaviour. `overrides` merges into the generated config (one level
- * deep per section). Active health checks are off unless the overrides turn them on.
+ * deep per section). Active health checks are off unless the overrides turn them on. `options` go to
+ * `startFulcrum` (e.g. a seeded `random` for the strategies).
  */
 export async function startCluster(
   scripts: FakeScript[],
   overrides: DeepPartial<ConfigInput> & Record<string, unknown> = {},
+  options: FulcrumOptions = {},
 ): Promise<Cluster> {
   const fakes = await Promise.all(scripts.map((s, i) => startFakeLlm(String.fromCharCode(97 + i), s)));
   const base: Record<string, Record<string, unknown>> = {
@@ -43,7 +50,7 @@ export async function startCluster(
         ? { ...(prev as object), ...(value as object) }
         : value;
   }
-  const fulcrum = await startFulcrum(config as ConfigInput);
+  const fulcrum = await startFulcrum(config as ConfigInput, options);
   return {
     fulcrum,
     fakes,
