@@ -120,13 +120,18 @@ describe('startNginx', { skip: !available }, () => {
 
   test('close() stops master and workers and removes the temp dir', async () => {
     const nginx = await startNginx({ upstreams, method: 'least_conn', workers: 2 });
-    // startNginx resolves once the master accepts connections; it forks the workers after opening the socket,
-    // so on a loaded machine they can appear a moment later.
-    await waitFor(() => nginx.pids().length >= 3, 5_000, 'the two workers');
-    const pids = nginx.pids();
-    assert.equal(pids.length, 3, `expected master + 2 workers, got ${pids.join(',')}`);
-    assert.ok(existsSync(`${nginx.dir}/nginx.conf`));
-    await nginx.close();
+    let pids: number[];
+    try {
+      // startNginx resolves once the master accepts connections; it forks the workers after opening the
+      // socket, so on a loaded machine they can appear a moment later (seen: only the master listed).
+      await waitFor(() => nginx.pids().length >= 3, 5_000, 'the two workers');
+      pids = nginx.pids();
+      assert.equal(pids.length, 3, `expected master + 2 workers, got ${pids.join(',')}`);
+      assert.ok(existsSync(`${nginx.dir}/nginx.conf`));
+    } finally {
+      // Also on failure: a running NGINX child keeps this test process (and the whole suite) from exiting.
+      await nginx.close();
+    }
     assert.equal(existsSync(nginx.dir), false, 'temp dir left behind');
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} survived close()`);
     await assert.rejects(request(`${nginx.url}/`));
