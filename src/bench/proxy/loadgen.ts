@@ -15,7 +15,7 @@
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { type Distribution as LatencySummary, distribution as summarize } from '../stats.js';
-import { openStream } from './sse-client.js';
+import { openStream, StreamTarget } from './sse-client.js';
 
 /** Small chat request: what every non-streaming phase sends. */
 export const CHAT_BODY = JSON.stringify({
@@ -184,7 +184,8 @@ async function openLoop(phase: Extract<LoadPhase, { kind: 'open' }>): Promise<Re
 }
 
 async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhaseResult> {
-  const targets = pools(phase.urls, null);
+  const request = { path: PATH, headers: HEADERS, body: STREAM_BODY };
+  const targets = phase.urls.map((url) => new StreamTarget(url, request));
   const ttfc: number[] = [];
   const failures: string[] = [];
   let failed = 0;
@@ -197,11 +198,8 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
     maxLag = Math.max(maxLag, t0 - scheduled);
     open++;
     maxOpen = Math.max(maxOpen, open);
-    const reason = await openStream(
-      targets[i % targets.length]!,
-      { path: PATH, headers: HEADERS, body: STREAM_BODY },
-      phase.chunks,
-      () => ttfc.push(performance.now() - t0),
+    const reason = await openStream(targets[i % targets.length]!, phase.chunks, () =>
+      ttfc.push(performance.now() - t0),
     );
     open--;
     if (reason !== undefined) {
@@ -223,7 +221,6 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
   await Promise.all(all);
   const elapsedMs = performance.now() - start;
   console.log('LOADGEN_MEASURE end');
-  await Promise.all(targets.map((p) => p.close()));
   return {
     kind: 'sse',
     streams: phase.streams,

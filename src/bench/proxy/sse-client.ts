@@ -4,12 +4,13 @@
  * The client shares the machine with the proxy under test, so every microsecond it spends per chunk is taken
  * from the contender. With undici's `request()` and `for await` over the body, the client cost about 33 µs
  * per chunk (a Readable stream, an async iterator and a promise per chunk), more than NGINX spent relaying
- * it; at 5,000 open streams that alone kept one core busy and pushed the whole machine past saturation.
- * Here the stream is a dispatch handler that checks each chunk synchronously, with no stream or promise
- * per chunk. The checks are unchanged: every `data:` event numbered 0, 1, 2, … in order, then `[DONE]`, then
- * nothing.
+ * it; at 5,000 open streams it kept most of a core busy and pushed the whole machine past saturation. An
+ * undici dispatch handler brought that to about 18 µs; a plain socket with a minimal response reader
+ * (response-reader.ts) and a synchronous check of each chunk costs less again (docs/benchmarks.md, run 8).
+ * The checks are unchanged: every `data:` event numbered 0, 1, 2, … in order, then `[DONE]`, then nothing.
  */
-import type { Dispatcher } from 'undici';
+import net from 'node:net';
+import { ResponseReader } from './response-reader.js';
 
 const DATA = 'data: ';
 const DONE_EVENT = 'data: [DONE]';
@@ -119,13 +120,31 @@ export interface StreamRequest {
   body: string;
 }
 
+/** Where streams go: an address and the request's bytes, encoded once for every stream. */
+export class StreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly bytes: Buffer;
+
+  constructor(url: string, request: StreamRequest) {
+    const u = new URL(url);
+    this.host = u.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(u.port || 80);
+    const body = Buffer.from(request.body);
+    const headers = Object.entries(request.headers).map(([k, v]) => `${k}: ${v}\r\n`);
+    const head = `POST ${request.path} HTTP/1.1\r\nHost: ${u.host}\r\n${headers.join('')}content-length: ${body.length}\r\n\r\n`;
+    this.bytes = Buffer.concat([Buffer.from(head, 'latin1'), body]);
+  }
+}
+
 /**
- * Sends `request` through `dispatcher` and checks the SSE answer; resolves with a failure reason, or
- * undefined when the stream was complete and in order. Never rejects.
+ * Opens a connection to `target`, sends its request and checks the SSE answer; resolves with a failure
+ * reason, or undefined when the stream was complete and in order. Never rejects. One connection per stream,
+ * closed by the client once the response is complete (a ramp's streams are all open at once, so a pool
+ * would never reuse one).
  */
 export function openStream(
-  dispatcher: Dispatcher,
-  request: StreamRequest,
+  target: StreamTarget,
   chunks: number,
   onFirst: () => void,
 ): Promise<string | undefined> {
@@ -133,40 +152,37 @@ export function openStream(
     const checker = new StreamChecker(chunks, onFirst);
     let status = 0;
     let settled = false;
+    const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
     const settle = (reason: string | undefined): void => {
       if (settled) return;
       settled = true;
+      socket.destroy();
       resolve(reason);
     };
-    const handler: Dispatcher.DispatchHandler = {
-      // Present so that undici treats this as a handler of its current interface (it checks for this one).
-      onRequestStart() {},
-      onResponseStart(_controller, statusCode) {
-        status = statusCode;
+    const reader = new ResponseReader({
+      head(code) {
+        status = code;
       },
-      onResponseData(controller, chunk) {
-        // A non-200 body is drained unread, as `res.body.dump()` would.
+      body(piece) {
+        // A non-200 body is read and dropped.
         if (status !== 200) return;
-        const failure = checker.push(chunk);
-        if (failure !== undefined) {
-          settle(failure);
-          controller.abort(new Error(failure));
-        }
+        const failure = checker.push(piece);
+        if (failure !== undefined) settle(failure);
       },
-      onResponseEnd() {
+      end() {
         settle(status === 200 ? checker.end() : `status ${status}`);
       },
-      onResponseError(_controller, err) {
-        settle(err.message);
+      error(reason) {
+        settle(reason);
       },
-    };
-    try {
-      dispatcher.dispatch(
-        { path: request.path, method: 'POST', headers: request.headers, body: request.body },
-        handler,
-      );
-    } catch (err) {
-      settle((err as Error).message);
-    }
+    });
+    socket.on('data', (bytes: Buffer) => reader.push(bytes));
+    socket.on('end', () => reader.close());
+    socket.on('close', () => {
+      reader.close();
+      settle('connection closed');
+    });
+    socket.on('error', (err) => settle(err.message));
+    socket.write(target.bytes);
   });
 }
