@@ -35,6 +35,7 @@ test('a stream from the bench backend is complete; time to first chunk is report
     // Expecting more chunks than the backend sends is a failure, not a pass.
     assert.match((await openStream(target, 6, () => {})) ?? '', /got 5\/6/);
   } finally {
+    target.closeAll();
     await backends.close();
   }
 });

@@ -221,6 +221,7 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
   await Promise.all(all);
   const elapsedMs = performance.now() - start;
   console.log('LOADGEN_MEASURE end');
+  for (const t of targets) t.closeAll();
   return {
     kind: 'sse',
     streams: phase.streams,

@@ -120,11 +120,16 @@ export interface StreamRequest {
   body: string;
 }
 
-/** Where streams go: an address and the request's bytes, encoded once for every stream. */
+/**
+ * Where streams go: an address and the request's bytes, encoded once for every stream. It also holds the
+ * connections of completed streams open until {@link StreamTarget.closeAll}, as a client with a keep-alive
+ * pool would: closing each one as its stream ends would add that work to the proxy's measured window.
+ */
 export class StreamTarget {
   readonly host: string;
   readonly port: number;
   readonly bytes: Buffer;
+  readonly #idle: net.Socket[] = [];
 
   constructor(url: string, request: StreamRequest) {
     const u = new URL(url);
@@ -135,13 +140,23 @@ export class StreamTarget {
     const head = `POST ${request.path} HTTP/1.1\r\nHost: ${u.host}\r\n${headers.join('')}content-length: ${body.length}\r\n\r\n`;
     this.bytes = Buffer.concat([Buffer.from(head, 'latin1'), body]);
   }
+
+  /** Keeps a finished stream's connection open (not reused) until `closeAll`. */
+  keep(socket: net.Socket): void {
+    this.#idle.push(socket);
+  }
+
+  /** Closes the connections kept by `keep`. */
+  closeAll(): void {
+    for (const socket of this.#idle.splice(0)) socket.destroy();
+  }
 }
 
 /**
  * Opens a connection to `target`, sends its request and checks the SSE answer; resolves with a failure
- * reason, or undefined when the stream was complete and in order. Never rejects. One connection per stream,
- * closed by the client once the response is complete (a ramp's streams are all open at once, so a pool
- * would never reuse one).
+ * reason, or undefined when the stream was complete and in order. Never rejects. One connection per stream
+ * (a ramp's streams are all open at once, so a pool would never reuse one); after a complete response it
+ * stays open, held by `target`, and a failed stream's connection is closed at once.
  */
 export function openStream(
   target: StreamTarget,
@@ -156,7 +171,13 @@ export function openStream(
     const settle = (reason: string | undefined): void => {
       if (settled) return;
       settled = true;
-      socket.destroy();
+      if (reason === undefined && reader.done && !socket.destroyed) {
+        // Whatever the server sends now is not part of this stream; its closing is not a failure.
+        socket.removeAllListeners('data');
+        socket.removeAllListeners('end');
+        socket.removeAllListeners('close');
+        target.keep(socket);
+      } else socket.destroy();
       resolve(reason);
     };
     const reader = new ResponseReader({
