@@ -45,6 +45,11 @@ export interface ContenderOptions {
    * Fulcrum's own default. Set through a generated config file, since `--backend` flags cannot carry it.
    */
   fulcrumMaxConnections?: number;
+  /**
+   * A Node script run instead of `bin/fulcrum.js`, with the same `serve …` arguments (experiments such as
+   * scripts/threads-experiment.mjs); it must print `… listening on <url>`. Default: the real CLI.
+   */
+  fulcrumLauncher?: string;
 }
 
 /** Node flags that make a contender write a CPU profile on exit (it must exit cleanly on SIGTERM). */
@@ -117,7 +122,7 @@ export function fulcrumCommand(): { bin: string; built: boolean } {
 async function startFulcrum(options: ContenderOptions): Promise<RunningContender> {
   const { bin, built } = fulcrumCommand();
   if (!built) throw new Error('dist/ is missing: run `npm run build` first');
-  const args = [...profileFlags('fulcrum', options), bin, 'serve'];
+  const args = [...profileFlags('fulcrum', options), options.fulcrumLauncher ?? bin, 'serve'];
   if (options.fulcrumMaxConnections === undefined) {
     args.push(...options.backends.flatMap((b) => ['--backend', b]));
   } else {

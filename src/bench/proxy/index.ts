@@ -146,6 +146,7 @@ async function start(
       nginxWorkers: o.nginxWorkers,
       profileDir: o.profileDir,
       fulcrumMaxConnections: o.fulcrumMaxConnections,
+      fulcrumLauncher: o.fulcrumLauncher,
     });
   } catch (err) {
     // One line for the table: the error and, when the process printed one, its stderr.

@@ -3,6 +3,7 @@
  * the performance issue (5,000 streams over 5 s, a 2,000-stream burst in 1 s, 1,000 req/s open loop);
  * `--quick` shrinks everything to a few seconds for a smoke test.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTENDERS, type ContenderName } from './contenders.js';
 
@@ -58,6 +59,8 @@ export interface ProxyBenchOptions {
   profileDir?: string;
   /** Fulcrum's per-endpoint upstream connection cap; default unset (Fulcrum's own default). */
   fulcrumMaxConnections?: number;
+  /** A script run instead of `bin/fulcrum.js` (experiments); default unset. */
+  fulcrumLauncher?: string;
 }
 
 export type Phase = 'closed' | 'open' | 'sse' | 'burst';
@@ -143,6 +146,8 @@ Options (defaults are the performance issue's targets):
   --out PREFIX              output files prefix (bench-results/proxy-<timestamp>)
   --fulcrum-max-connections N
                             Fulcrum's per-endpoint upstream connection cap (default: Fulcrum's own)
+  --fulcrum-launcher FILE   run this Node script instead of bin/fulcrum.js, with the same serve arguments
+                            (experiments, e.g. scripts/threads-experiment.mjs)
   --profile DIR             run the Node proxies with --cpu-prof, profiles into DIR (read them with
                             node dist/src/bench/proxy/cpu-profile.js FILE)
   -h, --help                this text
@@ -207,6 +212,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
       out: { type: 'string' },
       profile: { type: 'string' },
       'fulcrum-max-connections': { type: 'string' },
+      'fulcrum-launcher': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -244,5 +250,7 @@ export function parseOptions(argv: string[]): ProxyBenchOptions | 'help' {
       values['fulcrum-max-connections'] === undefined
         ? undefined
         : Math.round(positive('fulcrum-max-connections', values['fulcrum-max-connections'], 1)),
+    fulcrumLauncher:
+      values['fulcrum-launcher'] === undefined ? undefined : resolve(values['fulcrum-launcher']),
   };
 }

@@ -240,7 +240,7 @@ export function toMarkdown(report: ProxyBenchReport): string {
     `Run: ${report.startedAt} → ${report.finishedAt}  `,
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), Linux ${m.kernel}, Node ${m.node}, ${m.nginx}, ${m.wrk}  `,
     `Load average (1/5/15 min) before: ${m.loadBefore.join(' ')}, after: ${m.loadAfter.join(' ')}  `,
-    `Backends: 3 Node servers in one process; NGINX worker_processes ${o.nginxWorkers}; Fulcrum maxConnections per endpoint: ${o.fulcrumMaxConnections ?? 'default'}`,
+    `Backends: 3 Node servers in one process; NGINX worker_processes ${o.nginxWorkers}; Fulcrum maxConnections per endpoint: ${o.fulcrumMaxConnections ?? 'default'}${o.fulcrumLauncher ? `; Fulcrum launched by ${o.fulcrumLauncher} (experiment)` : ''}`,
   ].join('\n');
   const unavailable = report.contenders
     .filter((c) => !c.available)
