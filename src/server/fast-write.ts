@@ -51,7 +51,7 @@ export function writeEvent(res: ServerResponse, event: Buffer): boolean {
  * with its chunked-encoding frame in one write now, and skips the tick. Not for plain bodies: there the
  * deferred uncork is what lets the last chunk and the end of the response share one write.
  */
-export function writeCorked(res: ServerResponse, chunk: Buffer | string): boolean {
+function writeCorked(res: ServerResponse, chunk: Buffer): boolean {
   const socket = res.socket;
   if (!socket || socket.writableCorked) return res.write(chunk);
   socket.cork();

@@ -5,11 +5,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sseChunk } from '../../src/bench/proxy/backend.js';
-import { readStream } from '../../src/bench/proxy/sse-client.js';
+import { StreamChecker } from '../../src/bench/proxy/sse-client.js';
 import { percentile, distribution as summarize } from '../../src/bench/stats.js';
 
-async function* parts(...texts: string[]): AsyncIterable<Buffer> {
-  for (const t of texts) yield Buffer.from(t);
+function parts(...texts: string[]): Buffer[] {
+  return texts.map((t) => Buffer.from(t));
+}
+
+/** Feeds `pieces` to a checker as the client does: the first failure, or the verdict at the end. */
+async function readStream(
+  pieces: Buffer[],
+  chunks: number,
+  onFirst: () => void,
+): Promise<string | undefined> {
+  const checker = new StreamChecker(chunks, onFirst);
+  for (const piece of pieces) {
+    const failure = checker.push(piece);
+    if (failure !== undefined) return failure;
+  }
+  return checker.end();
 }
 
 const DONE = 'data: [DONE]\n\n';

@@ -35,11 +35,6 @@ export class StreamChecker {
     private readonly onFirst: () => void,
   ) {}
 
-  /** Numbered events seen so far. */
-  get received(): number {
-    return this.#expected;
-  }
-
   /** Feeds one piece of the body; returns the failure reason once the stream is known to be wrong. */
   push(piece: Buffer): string | undefined {
     if (this.#failure !== undefined) return this.#failure;
@@ -97,20 +92,6 @@ function sequenceNumber(event: string): number | undefined {
     digits++;
   }
   return digits > 0 && event[i] === ' ' && digits <= 9 ? n : undefined;
-}
-
-/** Checks a whole body given as an async iterable (tests and other callers that already hold a stream). */
-export async function readStream(
-  body: AsyncIterable<Buffer>,
-  chunks: number,
-  onFirst: () => void,
-): Promise<string | undefined> {
-  const checker = new StreamChecker(chunks, onFirst);
-  for await (const part of body) {
-    const failure = checker.push(part);
-    if (failure !== undefined) return failure;
-  }
-  return checker.end();
 }
 
 /** What {@link openStream} sends. */
