@@ -6,14 +6,14 @@
  * the endpoint ends with one terminal `data: {"error":…}` event and no `[DONE]`; a plain body is cut short
  * (the connection closes) so the truncation is visible.
  *
- * The attempt is an undici dispatch handler rather than `request()` + a body stream: upstream chunks go
- * straight to the client socket, and backpressure is the handler pausing and resuming the upstream
- * connection. This is the hot path of every request, so it avoids per-request streams, promises and
+ * The attempt is an upstream handler (`upstream/types.ts`) rather than a request with a body stream:
+ * upstream chunks go straight to the client socket, and backpressure is the handler pausing and resuming
+ * the upstream connection. This is the hot path of every request, so it avoids per-request streams, promises and
  * AbortSignals beyond the one promise the retry loop awaits.
  */
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { type Dispatcher, errors } from 'undici';
+import { errors } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Deadline, DeadlineList } from '../core/deadline-list.js';
 import { FulcrumError } from '../core/errors.js';
@@ -22,6 +22,7 @@ import type { Endpoint } from '../pool/endpoint.js';
 import { writeEvent } from '../server/fast-write.js';
 import { sseErrorEvent } from '../server/openai-error.js';
 import type { AttemptOutcome, TelemetryBus } from '../telemetry/events.js';
+import type { UpstreamController, UpstreamHandler, UpstreamHeaders } from '../upstream/types.js';
 import { failureReason, midStreamError, preResponseError } from './classify.js';
 import {
   downstreamResponseHeaders,
@@ -85,7 +86,7 @@ export function runAttempt(
     deps.pools.get(endpoint).dispatch(
       {
         path: endpoint.basePath + ctx.path + ctx.search,
-        method: ctx.method as Dispatcher.HttpMethod,
+        method: ctx.method,
         headers: upstreamRequestHeaders(ctx.req.headers, {
           requestId: ctx.id,
           peerIp: ctx.peerIp,
@@ -110,9 +111,9 @@ class Cut extends Error {
 
 type Phase = 'waiting' | 'discarding' | 'relaying' | 'done';
 
-class AttemptHandler implements Dispatcher.DispatchHandler {
+class AttemptHandler implements UpstreamHandler {
   #phase: Phase = 'waiting';
-  #controller: Dispatcher.DispatchController | undefined;
+  #controller: UpstreamController | undefined;
   #cut: Cut | undefined;
   #framer: SseFramer | undefined;
   #sse = false;
@@ -158,7 +159,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#firstByte = deps.firstByteDeadlines?.add(this.#onDeadline);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamController): void {
     this.#controller = controller;
     // The client may have left while the request waited for a pooled connection: send nothing.
     if (this.#cut) controller.abort(this.#cut);
@@ -166,11 +167,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     else if (this.#pendingTimeout) controller.abort(this.#pendingTimeout);
   }
 
-  onResponseStart(
-    _c: Dispatcher.DispatchController,
-    status: number,
-    headers: Record<string, HeaderValue>,
-  ): void {
+  onResponseStart(_c: UpstreamController, status: number, headers: UpstreamHeaders): void {
     if (status < 200 || this.#phase !== 'waiting') return; // 1xx informational heads are not the answer
     const { endpoint, deps } = this;
     this.#status = status;
@@ -241,7 +238,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (sse) queueMicrotask(() => flushHead(res));
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: UpstreamController, chunk: Buffer): void {
     if (this.#idle) this.deps.idleDeadlines!.refresh(this.#idle);
     if (this.#phase !== 'relaying') return;
     const out = this.#framer ? this.#framer.push(chunk) : chunk;
@@ -281,7 +278,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#finish();
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_c: UpstreamController, err: Error): void {
     const phase = this.#phase;
     if (phase === 'done') return;
     if (phase === 'discarding') {
@@ -393,8 +390,6 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.deps.live.delete(this.#live);
   }
 }
-
-type HeaderValue = string | string[] | undefined;
 
 function flushHead(res: ServerResponse): void {
   if (!res.headersSent && !res.destroyed) res.flushHeaders();

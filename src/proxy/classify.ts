@@ -13,6 +13,7 @@ const CONNECT_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
+  'UPSTREAM_CONNECT_TIMEOUT',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
 ]);
@@ -40,7 +41,12 @@ export function failureReason(err: unknown): string {
   const code = codeOf(err);
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'first_byte_timeout';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'idle_timeout';
-  if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+  if (
+    code === 'UPSTREAM_BAD_RESPONSE' ||
+    code.startsWith('HPE_') ||
+    code === 'UND_ERR_INFO' ||
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+  ) {
     return 'bad_response';
   }
   return 'reset';

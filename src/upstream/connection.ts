@@ -1,0 +1,225 @@
+/**
+ * One keep-alive TCP connection to an endpoint, running one exchange at a time (no pipelining).
+ *
+ * Reads use Node's `onread` mode: the kernel's bytes land in one buffer shared by every upstream socket and
+ * reach the parser synchronously, with no `'data'`/`'readable'` event, no stream buffering and no
+ * allocation per read. Sharing is safe because the callback runs to completion before libuv reads the next
+ * socket, and nothing keeps a view of the buffer past it: body bytes are copied out for the handler, and
+ * bytes left unparsed while the handler holds the response back are copied aside until it resumes.
+ */
+import net from 'node:net';
+import { UpstreamError } from './errors.js';
+import type { Exchange, ExchangeRunner } from './exchange.js';
+import { type ResponseHeaders, ResponseParser, type ResponseSink } from './response-parser.js';
+
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** What a connection tells its pool. */
+export interface ConnectionOwner {
+  /** The exchange completed and the connection can carry another (keep-alive). */
+  released(conn: Connection): void;
+  /** The connection is closed (counted once). */
+  closed(conn: Connection): void;
+}
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+}
+
+export class Connection implements ResponseSink, ExchangeRunner {
+  readonly socket: net.Socket;
+  readonly #parser: ResponseParser;
+  #exchange: Exchange | undefined;
+  /** Unparsed bytes from the last read, kept while the exchange is paused. */
+  #held: Buffer | undefined;
+  #readPaused = false;
+  /** Node stopped reading because #onRead returned false; reading restarts only through resume(). */
+  #readStopped = false;
+  #dead = false;
+  #connectTimer: NodeJS.Timeout | undefined;
+  /** When an idle keep-alive connection stops being reusable (pool clock, ms). */
+  expiresAt = 0;
+  /** The endpoint's keep-alive hint from the last response, ms. */
+  keepAliveHintMs: number | undefined;
+
+  constructor(
+    private readonly owner: ConnectionOwner,
+    options: ConnectionOptions,
+  ) {
+    this.#parser = new ResponseParser(this);
+    this.socket = net.connect({
+      host: options.host,
+      port: options.port,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: this.#onRead },
+    });
+    if (options.connectTimeoutMs > 0) {
+      this.#connectTimer = setTimeout(this.#onConnectTimeout, options.connectTimeoutMs);
+    }
+    this.socket.once('connect', this.#onConnect);
+    this.socket.on('error', this.#onError);
+    this.socket.on('end', this.#onEnd);
+    this.socket.on('close', this.#onClose);
+  }
+
+  /** Whether the connection is closed or closing. */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** Sends `exchange`'s request on this connection. */
+  run(exchange: Exchange): void {
+    this.#exchange = exchange;
+    this.#readPaused = false;
+    this.#held = undefined;
+    this.#parser.reset(exchange.expectBody);
+    exchange.assign(this);
+    // Written at once even while connecting: Node queues it until the connection is up.
+    this.socket.write(exchange.payload);
+    this.#restartReading();
+  }
+
+  /** Closes the connection now; an exchange still running fails with `error`. */
+  destroy(error?: Error): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    this.socket.destroy();
+    this.owner.closed(this);
+    const exchange = this.#exchange;
+    this.#exchange = undefined;
+    if (error) exchange?.fail(error);
+  }
+
+  #restartReading(): void {
+    if (!this.#readStopped || this.#dead) return;
+    this.#readStopped = false;
+    this.socket.resume();
+  }
+
+  // ExchangeRunner
+
+  pauseReading(): void {
+    this.#readPaused = true;
+    this.#parser.stop();
+  }
+
+  resumeReading(): void {
+    if (!this.#readPaused || this.#dead) return;
+    this.#readPaused = false;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) this.#feed(held, 0, held.length);
+    // Also when the exchange just completed from the held bytes: an idle connection must see the
+    // endpoint's close, and the next exchange's answer.
+    if (!this.#readPaused) this.#restartReading();
+  }
+
+  abandon(): void {
+    this.#exchange = undefined;
+    this.#parser.stop();
+    this.destroy();
+  }
+
+  // ResponseSink (called by the parser, inside #feed)
+
+  head(status: number, headers: ResponseHeaders): void {
+    this.#exchange?.head(status, headers);
+  }
+
+  body(chunk: Buffer): void {
+    // A copy: `chunk` is a view of the shared read buffer, and the handler may keep what it gets.
+    if (chunk.length > 0) this.#exchange?.data(Buffer.from(chunk));
+  }
+
+  complete(): void {
+    this.#exchange?.end();
+  }
+
+  // Socket events
+
+  readonly #onRead = (nread: number, buf: Buffer): boolean => {
+    if (!this.#exchange) {
+      // Bytes no request asked for: the connection's state is unknown, so it is not reused.
+      this.destroy();
+      return false;
+    }
+    this.#feed(buf, 0, nread);
+    if (this.#readPaused && !this.#dead) {
+      this.#readStopped = true;
+      return false;
+    }
+    return true;
+  };
+
+  #feed(buf: Buffer, start: number, end: number): void {
+    let at = start;
+    const parser = this.#parser;
+    for (;;) {
+      try {
+        at = parser.execute(buf, at, end);
+      } catch (err) {
+        // A malformed response, or a handler that threw: either way this exchange and connection are over.
+        this.#fail(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (this.#dead || !this.#exchange) return;
+      if (parser.done) {
+        this.keepAliveHintMs = parser.keepAliveHintMs;
+        // Bytes past the response's end mean the endpoint answered more than was asked: do not reuse.
+        this.#exchange = undefined;
+        if (parser.keepAlive && at === end) this.owner.released(this);
+        else this.destroy();
+        return;
+      }
+      if (at >= end) return;
+      if (this.#readPaused) {
+        this.#held = Buffer.from(buf.subarray(at, end));
+        return;
+      }
+    }
+  }
+
+  #fail(error: Error): void {
+    this.destroy(error);
+  }
+
+  readonly #onConnect = (): void => {
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+  };
+
+  readonly #onConnectTimeout = (): void => {
+    this.#connectTimer = undefined;
+    this.#fail(new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', 'Connecting to the endpoint timed out.'));
+  };
+
+  readonly #onError = (err: Error): void => {
+    this.#fail(err);
+  };
+
+  readonly #onEnd = (): void => {
+    const exchange = this.#exchange;
+    if (exchange && !this.#held) {
+      try {
+        this.#parser.finish(); // completes a body that runs until close
+      } catch (err) {
+        this.#fail(err as Error);
+        return;
+      }
+      this.#exchange = undefined;
+    }
+    this.destroy(closedError());
+  };
+
+  readonly #onClose = (): void => {
+    this.destroy(closedError());
+  };
+}
+
+function closedError(): UpstreamError {
+  return new UpstreamError('UPSTREAM_CLOSED', 'The endpoint closed the connection mid-response.');
+}
