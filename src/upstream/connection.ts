@@ -212,14 +212,17 @@ export class Connection implements ResponseSink, ExchangeRunner {
       }
       this.#exchange = undefined;
     }
-    this.destroy(closedError());
+    this.#closed();
   };
 
   readonly #onClose = (): void => {
-    this.destroy(closedError());
+    this.#closed();
   };
-}
 
-function closedError(): UpstreamError {
-  return new UpstreamError('UPSTREAM_CLOSED', 'The endpoint closed the connection mid-response.');
+  /** The socket is done: an exchange still running was cut (the error is built only then: stacks cost). */
+  #closed(): void {
+    if (this.#exchange)
+      this.#fail(new UpstreamError('UPSTREAM_CLOSED', 'The endpoint closed the connection mid-response.'));
+    else this.destroy();
+  }
 }

@@ -197,6 +197,11 @@ export class ResponseParser {
   }
 
   #holdHead(buf: Buffer, at: number, end: number): number {
+    // A bare LF would never complete the CRLF CRLF we wait for: refuse it now rather than at a timeout.
+    for (let i = buf.indexOf(LF, at); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) {
+      const before = i > at ? buf[i - 1] : this.#headParts.at(-1)?.at(-1);
+      if (before !== CR) throw bad('A response head line ends without CR.');
+    }
     this.#headBytes += end - at;
     if (this.#headBytes > this.limits.maxHeadBytes) throw bad('The response head is too large.');
     this.#headParts.push(Buffer.from(buf.subarray(at, end)));

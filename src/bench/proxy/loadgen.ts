@@ -12,6 +12,7 @@
  * - `sse`: streams opened evenly over a ramp; records time to first chunk and checks every stream
  *   receives all its chunks, in order, then `[DONE]`.
  */
+import { appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { type Distribution as LatencySummary, distribution as summarize } from '../stats.js';
@@ -187,20 +188,25 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
   const request = { path: PATH, headers: HEADERS, body: STREAM_BODY };
   const targets = phase.urls.map((url) => new StreamTarget(url, request));
   const ttfc: number[] = [];
+  /** Diagnostics: with FULCRUM_BENCH_TTFC_DUMP=FILE, each stream's start (ms into the ramp) and TTFC. */
+  const dump: string[] | undefined = process.env.FULCRUM_BENCH_TTFC_DUMP ? [] : undefined;
   const failures: string[] = [];
   let failed = 0;
   let open = 0;
   let maxOpen = 0;
   let maxLag = 0;
   const spacing = phase.streams > 1 ? phase.rampMs / phase.streams : 0;
+  let start = 0;
   const one = async (i: number, scheduled: number): Promise<void> => {
     const t0 = performance.now();
     maxLag = Math.max(maxLag, t0 - scheduled);
     open++;
     maxOpen = Math.max(maxOpen, open);
-    const reason = await openStream(targets[i % targets.length]!, phase.chunks, () =>
-      ttfc.push(performance.now() - t0),
-    );
+    const reason = await openStream(targets[i % targets.length]!, phase.chunks, () => {
+      const ms = performance.now() - t0;
+      ttfc.push(ms);
+      dump?.push(`${(t0 - start).toFixed(1)} ${ms.toFixed(2)}`);
+    });
     open--;
     if (reason !== undefined) {
       failed++;
@@ -208,7 +214,7 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
     }
   };
   console.log('LOADGEN_MEASURE start');
-  const start = performance.now();
+  start = performance.now();
   const all: Promise<void>[] = [];
   let started = 0;
   while (started < phase.streams) {
@@ -222,6 +228,13 @@ async function sse(phase: Extract<LoadPhase, { kind: 'sse' }>): Promise<SsePhase
   const elapsedMs = performance.now() - start;
   console.log('LOADGEN_MEASURE end');
   for (const t of targets) t.closeAll();
+  if (dump) {
+    const epoch = (performance.timeOrigin + start).toFixed(0);
+    appendFileSync(
+      process.env.FULCRUM_BENCH_TTFC_DUMP!,
+      `# ramp start, epoch ms: ${epoch}\n${dump.join('\n')}\n`,
+    );
+  }
   return {
     kind: 'sse',
     streams: phase.streams,
