@@ -14,10 +14,16 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-export async function startCliServe(args: string[], timeoutMs = 15_000): Promise<CliProcess> {
+/** `env` adds to (or overrides) this process's environment. */
+export async function startCliServe(
+  args: string[],
+  timeoutMs = 15_000,
+  env: Record<string, string> = {},
+): Promise<CliProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', runner, 'serve', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   child.stdout!.on('data', (d) => {
