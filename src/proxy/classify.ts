@@ -31,6 +31,8 @@ function codeOf(err: unknown): string {
 
 /** Whether the error proves the request never reached the endpoint. */
 export function isConnectFailure(err: unknown): boolean {
+  // Node tries each address a name resolves to; when all fail it throws an AggregateError of them.
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.every(isConnectFailure);
   const e = err as ErrorLike | null;
   return CONNECT_CODES.has(codeOf(err)) || e?.syscall === 'connect';
 }

@@ -35,8 +35,10 @@ export class Connection implements ResponseSink, ExchangeRunner {
   /** Unparsed bytes from the last read, kept while the exchange is paused. */
   #held: Buffer | undefined;
   #readPaused = false;
-  /** Node stopped reading because #onRead returned false; reading restarts only through resume(). */
+  /** The socket is not reading (paused by us, or #onRead returned false); restarted only by resume(). */
   #readStopped = false;
+  /** Inside #feed: a resume from a handler callback only clears #readPaused, and the feed goes on. */
+  #feeding = false;
   #dead = false;
   #connectTimer: NodeJS.Timeout | undefined;
   /** When an idle keep-alive connection stops being reusable (pool clock, ms). */
@@ -78,7 +80,9 @@ export class Connection implements ResponseSink, ExchangeRunner {
     exchange.assign(this);
     // Written at once even while connecting: Node queues it until the connection is up.
     this.socket.write(exchange.payload);
-    this.#restartReading();
+    if (exchange.paused)
+      this.pauseReading(); // paused before a connection was assigned
+    else this.#restartReading();
   }
 
   /** Closes the connection now; an exchange still running fails with `error`. */
@@ -94,6 +98,13 @@ export class Connection implements ResponseSink, ExchangeRunner {
     if (error) exchange?.fail(error);
   }
 
+  /** Stops the socket reading now (in `onread` mode `pause()` stops the handle at once). */
+  #stopReading(): void {
+    if (this.#readStopped || this.#dead) return;
+    this.#readStopped = true;
+    this.socket.pause();
+  }
+
   #restartReading(): void {
     if (!this.#readStopped || this.#dead) return;
     this.#readStopped = false;
@@ -102,20 +113,23 @@ export class Connection implements ResponseSink, ExchangeRunner {
 
   // ExchangeRunner
 
+  /** Holds the response back: parsing stops after the current callback and the socket stops reading. */
   pauseReading(): void {
     this.#readPaused = true;
     this.#parser.stop();
+    this.#stopReading();
   }
 
   resumeReading(): void {
     if (!this.#readPaused || this.#dead) return;
     this.#readPaused = false;
+    if (this.#feeding) return; // the feed running below us sees the flag and parses on
     const held = this.#held;
     this.#held = undefined;
     if (held) this.#feed(held, 0, held.length);
     // Also when the exchange just completed from the held bytes: an idle connection must see the
     // endpoint's close, and the next exchange's answer.
-    if (!this.#readPaused) this.#restartReading();
+    if (!this.#readPaused && !this.#held) this.#restartReading();
   }
 
   abandon(): void {
@@ -147,15 +161,33 @@ export class Connection implements ResponseSink, ExchangeRunner {
       this.destroy();
       return false;
     }
+    if (this.#readPaused || this.#held) {
+      // Read before a pause took effect: keep the bytes, after any held ones, for resume().
+      const bytes = buf.subarray(0, nread);
+      this.#held = this.#held ? Buffer.concat([this.#held, bytes]) : Buffer.from(bytes);
+      this.#readStopped = true;
+      return false;
+    }
     this.#feed(buf, 0, nread);
     if (this.#readPaused && !this.#dead) {
       this.#readStopped = true;
       return false;
     }
+    // A handler may have paused and resumed within this read, which stopped the socket.
+    this.#restartReading();
     return true;
   };
 
   #feed(buf: Buffer, start: number, end: number): void {
+    this.#feeding = true;
+    try {
+      this.#parse(buf, start, end);
+    } finally {
+      this.#feeding = false;
+    }
+  }
+
+  #parse(buf: Buffer, start: number, end: number): void {
     let at = start;
     const parser = this.#parser;
     for (;;) {
@@ -169,10 +201,17 @@ export class Connection implements ResponseSink, ExchangeRunner {
       if (this.#dead || !this.#exchange) return;
       if (parser.done) {
         this.keepAliveHintMs = parser.keepAliveHintMs;
-        // Bytes past the response's end mean the endpoint answered more than was asked: do not reuse.
         this.#exchange = undefined;
-        if (parser.keepAlive && at === end) this.owner.released(this);
-        else this.destroy();
+        // A pause belonged to the finished exchange: an idle connection must keep reading, to notice the
+        // endpoint closing it (and any bytes nobody asked for).
+        this.#readPaused = false;
+        // Bytes past the response's end mean the endpoint answered more than was asked: do not reuse.
+        if (parser.keepAlive && at === end) {
+          this.#restartReading();
+          this.owner.released(this);
+        } else {
+          this.destroy();
+        }
         return;
       }
       if (at >= end) return;

@@ -55,6 +55,7 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   #sweep: NodeJS.Timeout | undefined;
   #closing = false;
   #closed: (() => void) | undefined;
+  #closedPromise: Promise<void> | undefined;
 
   constructor(origin: string, options: H1PoolOptions) {
     const url = new URL(origin);
@@ -105,11 +106,14 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   /** Finishes in-flight and queued requests, then closes every connection. */
   close(): Promise<void> {
     this.#closing = true;
-    for (const conn of this.#idle.splice(0)) conn.destroy();
-    if (this.#open.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#closed = resolve;
-    });
+    if (!this.#closedPromise) {
+      this.#closedPromise = new Promise((resolve) => {
+        this.#closed = resolve;
+      });
+      for (const conn of this.#idle.splice(0)) conn.destroy();
+      if (this.#open.size === 0) this.#closed?.();
+    }
+    return this.#closedPromise;
   }
 
   /** Aborts everything now. */
@@ -191,8 +195,8 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
 
   readonly #sweepIdle = (): void => {
     const now = this.#now();
-    // Oldest first: stop at the first connection still inside its keep-alive time.
-    while (this.#idle.length > 0 && this.#idle[0]!.expiresAt <= now) this.#idle.shift()!.destroy();
+    // Expiries are not in order (each endpoint answer may carry its own hint): look at every idle one.
+    for (const conn of this.#idle.filter((c) => c.expiresAt <= now)) conn.destroy();
   };
 }
 

@@ -39,6 +39,8 @@ enum State {
   Head,
   Length,
   ChunkSize,
+  /** Whitespace after the size: only more of it, `;` or the line end may follow (RFC 9112 §7.1.1 BWS). */
+  ChunkSizeWs,
   ChunkExt,
   ChunkSizeLf,
   ChunkData,
@@ -294,13 +296,19 @@ export class ResponseParser {
           }
           if (this.#lineBytes === 1) throw bad('A chunk-size line has no size.');
           if (byte === CR) this.#state = State.ChunkSizeLf;
-          else if (byte === 0x3b || byte === 0x20 || byte === 0x09) this.#state = State.ChunkExt;
+          else if (byte === 0x3b) this.#state = State.ChunkExt;
+          else if (byte === 0x20 || byte === 0x09) this.#state = State.ChunkSizeWs;
           else throw bad('A chunk-size line is malformed.');
           continue;
         }
+        case State.ChunkSizeWs:
+          if (byte === CR) this.#state = State.ChunkSizeLf;
+          else if (byte === 0x3b) this.#state = State.ChunkExt;
+          else if (byte !== 0x20 && byte !== 0x09) throw bad('A chunk-size line is malformed.');
+          continue;
         case State.ChunkExt:
           if (byte === CR) this.#state = State.ChunkSizeLf;
-          else if (byte === LF) throw bad('A chunk-size line ends without CR.');
+          else if (byte < 0x20 && byte !== 0x09) throw bad('A chunk extension holds a control character.');
           continue;
         case State.ChunkSizeLf:
           if (byte !== LF) throw bad('A chunk-size line ends without LF.');
@@ -334,8 +342,9 @@ export class ResponseParser {
               return at;
             }
             this.#lineEmpty = true;
+          } else if (this.#prevCr) {
+            throw bad('A trailer line holds a bare CR.');
           } else if (byte !== CR) {
-            if (this.#prevCr) throw bad('A trailer line holds a bare CR.');
             this.#lineEmpty = false;
           }
           this.#prevCr = byte === CR;

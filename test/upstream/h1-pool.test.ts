@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { H1Pool } from '../../src/upstream/h1-pool.js';
+import type { H1Pool } from '../../src/upstream/h1-pool.js';
 import type { UpstreamController, UpstreamHandler, UpstreamRequest } from '../../src/upstream/types.js';
+import { closeAll, httpServer, pool, rawServer, until } from './support.js';
 
 interface Outcome {
   status: number;
@@ -62,66 +62,7 @@ function send(
   return { done, outcome, controller: () => controller! };
 }
 
-const closers: Array<() => void> = [];
-after(() => {
-  for (const close of closers) close();
-});
-
-/** A node:http server on port 0 that counts TCP connections. */
-async function httpServer(handler: http.RequestListener) {
-  const server = http.createServer(handler);
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  server.on('connection', (s) => {
-    connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  closers.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  return { server, sockets, origin: `http://127.0.0.1:${port}`, connections: () => connections };
-}
-
-/** A raw TCP server that answers every request with `reply(socket)`. */
-async function rawServer(reply: (socket: net.Socket, request: string) => void) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    let got = '';
-    socket.on('data', (d) => {
-      got += d.toString('latin1');
-      const end = got.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const request = got.slice(0, end);
-      got = got.slice(end + 4);
-      reply(socket, request);
-    });
-    socket.on('error', () => {});
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  closers.push(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-}
-
-function pool(origin: string, connections: number | null = null): H1Pool {
-  const p = new H1Pool(origin, { connections, connectTimeoutMs: 2_000 });
-  closers.push(() => void p.destroy());
-  return p;
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check(), what);
-}
+after(closeAll);
 
 describe('H1Pool', () => {
   test('sends the head and body as given, and reuses the kept-alive connection', async () => {
@@ -209,7 +150,7 @@ describe('H1Pool', () => {
 
   test('pause holds the response back and resume delivers the rest, in order', async () => {
     let serverSocket: net.Socket | undefined;
-    const origin = await rawServer((socket) => {
+    const { origin } = await rawServer((socket) => {
       serverSocket = socket;
       socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n');
     });
@@ -229,7 +170,7 @@ describe('H1Pool', () => {
   });
 
   test('a malformed response fails with UPSTREAM_BAD_RESPONSE and closes the connection', async () => {
-    const origin = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\nContent-Length: 2\n\nhi'));
+    const { origin } = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\nContent-Length: 2\n\nhi'));
     const p = pool(origin);
     const outcome = await send(p, {}).done;
     assert.equal(outcome.error?.code, 'UPSTREAM_BAD_RESPONSE');
@@ -237,7 +178,7 @@ describe('H1Pool', () => {
   });
 
   test('bytes past the end of a response mean the connection is not reused', async () => {
-    const origin = await rawServer((socket) => {
+    const { origin } = await rawServer((socket) => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiEXTRA');
     });
     const p = pool(origin);
@@ -247,8 +188,8 @@ describe('H1Pool', () => {
   });
 
   test('an endpoint closing before or during the answer fails with UPSTREAM_CLOSED', async () => {
-    const before = await rawServer((socket) => socket.end());
-    const during = await rawServer((socket) => {
+    const { origin: before } = await rawServer((socket) => socket.end());
+    const { origin: during } = await rawServer((socket) => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
       socket.end();
     });
@@ -261,7 +202,7 @@ describe('H1Pool', () => {
   });
 
   test('a body that runs until close completes at EOF', async () => {
-    const origin = await rawServer((socket) => socket.end('HTTP/1.0 200 OK\r\n\r\nall of it'));
+    const { origin } = await rawServer((socket) => socket.end('HTTP/1.0 200 OK\r\n\r\nall of it'));
     const outcome = await send(pool(origin), {}).done;
     assert.equal(outcome.ended, true);
     assert.equal(outcome.body, 'all of it');

@@ -74,7 +74,7 @@ describe('upstream response parser', () => {
   test('chunked body with extensions and trailers, cut anywhere', () => {
     const wire =
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' +
-      '6\r\ndata: \r\nA;ext=1\r\n0123456789\r\n2\r\n\n\n\r\n0\r\nX-Trailer: t\r\n\r\n';
+      '6\r\ndata: \r\nA ;ext=1\r\n0123456789\r\n2\t\r\n\n\n\r\n0\r\nX-Trailer: t\r\n\r\n';
     everySplit(wire, (p, label) => {
       assert.equal(p.body, 'data: 0123456789\n\n', label);
       assert.equal(p.complete, true, label);
@@ -198,6 +198,8 @@ describe('upstream response parser', () => {
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\r\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 2\r\na\r\n',
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n',
     ];
     for (const wire of bad) {
