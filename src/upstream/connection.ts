@@ -13,6 +13,7 @@ import type { Exchange, ExchangeRunner } from './exchange.js';
 import { type ResponseHeaders, ResponseParser, type ResponseSink } from './response-parser.js';
 
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const EMPTY = Buffer.alloc(0);
 
 /** What a connection tells its pool. */
 export interface ConnectionOwner {
@@ -80,6 +81,7 @@ export class Connection implements ResponseSink, ExchangeRunner {
     exchange.assign(this);
     // Written at once even while connecting: Node queues it until the connection is up.
     this.socket.write(exchange.payload);
+    exchange.payload = EMPTY;
     if (exchange.paused)
       this.pauseReading(); // paused before a connection was assigned
     else this.#restartReading();

@@ -27,7 +27,8 @@ export class Exchange extends ListNode implements UpstreamController {
   paused = false;
 
   constructor(
-    readonly payload: Buffer,
+    /** The serialized request; dropped once written (a long stream should not keep its prompt alive). */
+    public payload: Buffer,
     /** False for HEAD: the answer has no body whatever its headers say. */
     readonly expectBody: boolean,
     readonly handler: UpstreamHandler,

@@ -56,7 +56,7 @@ test('--sse-rounds: default 2, --quick 1, explicit value wins, positive integers
     assert.ok(o !== 'help');
     return o;
   };
-  assert.equal(options([]).sseRounds, 2);
+  assert.equal(options([]).sseRounds, 3);
   assert.equal(options(['--quick']).sseRounds, 1);
   assert.equal(options(['--quick', '--sse-rounds', '3']).sseRounds, 3);
   assert.equal(options(['--sse-rounds', '4', '--quick']).sseRounds, 4);

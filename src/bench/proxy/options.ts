@@ -77,7 +77,7 @@ export function defaultOptions(): ProxyBenchOptions {
     contenders: [...CONTENDERS],
     phases: [...PHASES],
     rounds: 3,
-    sseRounds: 2,
+    sseRounds: 3,
     concurrency: 64,
     durationSec: 10,
     warmupSec: 2,
@@ -128,7 +128,7 @@ Options (defaults are the performance issue's targets):
   --phases LIST             comma-separated subset of ${PHASES.join(',')} (default: all)
   --rounds N                closed and open phases: interleaved rounds, each runs every contender
                             once, in rotating order (3; --quick: 1)
-  --sse-rounds N            sse and burst phases: interleaved rounds, as --rounds (2; --quick: 1)
+  --sse-rounds N            sse and burst phases: interleaved rounds, as --rounds (3; --quick: 1)
   --concurrency N           closed-loop connections (64)
   --duration S              closed-loop measured seconds (10)
   --warmup S                unmeasured seconds before request phases (2)
