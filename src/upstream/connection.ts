@@ -82,8 +82,8 @@ export class Connection implements ResponseSink, ExchangeRunner {
     // Written at once even while connecting: Node queues it until the connection is up.
     this.socket.write(exchange.payload);
     exchange.payload = EMPTY;
-    if (exchange.paused)
-      this.pauseReading(); // paused before a connection was assigned
+    // A pause from onRequestStart, before a connection was assigned, holds from the first byte.
+    if (exchange.paused) this.pauseReading();
     else this.#restartReading();
   }
 
