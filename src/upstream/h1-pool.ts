@@ -50,7 +50,11 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   readonly #now: () => number;
   /** Every open connection (to destroy them all); idle ones are also in #idle, oldest first. */
   readonly #open = new Set<Connection>();
-  readonly #idle: Connection[] = [];
+  /**
+   * Idle connections, oldest first. One that closes stays here, dead, until it is popped or swept: finding
+   * it on every close made thousands of streams ending together quadratic.
+   */
+  #idle: Connection[] = [];
   readonly #queue = new IntrusiveList<Exchange>();
   #sweep: NodeJS.Timeout | undefined;
   #closing = false;
@@ -72,7 +76,8 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   }
 
   get stats(): H1PoolStats {
-    return { connections: this.#open.size, idle: this.#idle.length, pending: this.#queue.size };
+    const idle = this.#idle.filter((c) => !c.dead).length;
+    return { connections: this.#open.size, idle, pending: this.#queue.size };
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
@@ -155,14 +160,13 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
 
   closed(conn: Connection): void {
     this.#open.delete(conn);
-    const at = this.#idle.indexOf(conn);
-    if (at !== -1) this.#idle.splice(at, 1);
     const next = this.#queue.head;
     if (next && this.#open.size < this.#max) {
       this.#queue.unlink(next);
       this.#connect().run(next);
     }
     if (this.#open.size === 0) {
+      this.#idle.length = 0;
       if (this.#sweep) clearInterval(this.#sweep);
       this.#sweep = undefined;
       if (this.#closing) this.#closed?.();
@@ -196,7 +200,13 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   readonly #sweepIdle = (): void => {
     const now = this.#now();
     // Expiries are not in order (each endpoint answer may carry its own hint): look at every idle one.
-    for (const conn of this.#idle.filter((c) => c.expiresAt <= now)) conn.destroy();
+    const keep: Connection[] = [];
+    for (const conn of this.#idle) {
+      if (conn.dead) continue;
+      if (conn.expiresAt <= now) conn.destroy();
+      else keep.push(conn);
+    }
+    this.#idle = keep;
   };
 }
 
