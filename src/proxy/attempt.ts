@@ -8,8 +8,8 @@
  *
  * The attempt is an upstream handler (`upstream/types.ts`) rather than a request with a body stream:
  * upstream chunks go straight to the client socket, and backpressure is the handler pausing and resuming
- * the upstream connection. This is the hot path of every request, so it avoids per-request streams, promises and
- * AbortSignals beyond the one promise the retry loop awaits.
+ * the upstream connection. This is the hot path of every request, so it avoids per-request streams,
+ * promises and AbortSignals beyond the one promise the retry loop awaits.
  */
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
