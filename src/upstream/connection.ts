@@ -8,6 +8,7 @@
  * bytes left unparsed while the handler holds the response back are copied aside until it resumes.
  */
 import net from 'node:net';
+import { ListNode } from '../core/intrusive-list.js';
 import { UpstreamError } from './errors.js';
 import type { Exchange, ExchangeRunner } from './exchange.js';
 import { type ResponseHeaders, ResponseParser, type ResponseSink } from './response-parser.js';
@@ -29,7 +30,7 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
 }
 
-export class Connection implements ResponseSink, ExchangeRunner {
+export class Connection extends ListNode implements ResponseSink, ExchangeRunner {
   readonly socket: net.Socket;
   readonly #parser: ResponseParser;
   #exchange: Exchange | undefined;
@@ -51,6 +52,7 @@ export class Connection implements ResponseSink, ExchangeRunner {
     private readonly owner: ConnectionOwner,
     options: ConnectionOptions,
   ) {
+    super();
     this.#parser = new ResponseParser(this);
     this.socket = net.connect({
       host: options.host,

@@ -48,8 +48,12 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   readonly #keepAliveMaxMs: number;
   readonly #thresholdMs: number;
   readonly #now: () => number;
-  /** Every open connection (to destroy them all); idle ones are also in #idle, oldest first. */
-  readonly #open = new Set<Connection>();
+  /**
+   * Every open connection (to destroy them all); idle ones are also in #idle. An intrusive list, not a Set:
+   * with one connection per stream, a Set's add and delete per stream is the churn docs/architecture.md's
+   * hot-path rules forbid.
+   */
+  readonly #open = new IntrusiveList<Connection>();
   /**
    * Idle connections, oldest first. One that closes stays here, dead, until it is popped or swept: finding
    * it on every close made thousands of streams ending together quadratic.
@@ -126,7 +130,7 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
     this.#closing = true;
     const error = new UpstreamError('UPSTREAM_POOL_DESTROYED', 'The endpoint was removed.');
     for (let ex = this.#queue.head; ex; ex = this.#queue.head) ex.abort(error);
-    for (const conn of [...this.#open]) conn.destroy(error);
+    for (const conn of this.#open.drain()) conn.destroy(error);
     return Promise.resolve();
   }
 
@@ -159,7 +163,7 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
   }
 
   closed(conn: Connection): void {
-    this.#open.delete(conn);
+    this.#open.unlink(conn);
     const next = this.#queue.head;
     if (next && this.#open.size < this.#max) {
       this.#queue.unlink(next);
@@ -179,7 +183,7 @@ export class H1Pool implements Upstream, ConnectionOwner, ExchangeQueue {
       port: this.#port,
       connectTimeoutMs: this.#connectTimeoutMs,
     });
-    this.#open.add(conn);
+    this.#open.append(conn);
     return conn;
   }
 
