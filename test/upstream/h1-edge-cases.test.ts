@@ -1,6 +1,7 @@
 /**
- * Edge cases of the HTTP/1.1 upstream pool, from a review (each regression test failed before its fix): handler re-entrancy, pause/resume from anywhere, the idle
- * connection after a paused last chunk, close() bookkeeping, and parser strictness. Real sockets on port 0.
+ * Edge cases of the HTTP/1.1 upstream pool, from a review (each regression test failed before its fix):
+ * handler re-entrancy, pause/resume from anywhere, the idle connection after a paused last chunk, close()
+ * bookkeeping, and parser strictness. Real sockets on port 0.
  */
 import assert from 'node:assert/strict';
 import type net from 'node:net';
@@ -74,7 +75,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('H1Pool edge cases', () => {
   // ---------------------------------------------------------------------------------------------------
-  // Regression (found in review): a pause on the callback that also completes the response leaves the idle connection not reading.
+  // Regression: a pause on the callback that also completed the response left the idle connection deaf.
   // ---------------------------------------------------------------------------------------------------
 
   test('after a pause on the last Content-Length chunk, the idle connection still notices the endpoint closing it', async () => {
@@ -123,7 +124,7 @@ describe('H1Pool edge cases', () => {
   });
 
   // ---------------------------------------------------------------------------------------------------
-  // Regression (found in review): pause() outside a parser callback does not hold back the next read.
+  // Regression: pause() outside a parser callback did not hold back the next read.
   // ---------------------------------------------------------------------------------------------------
 
   test('pause() called outside a callback (a timer) holds back bytes that arrive afterwards', async () => {
@@ -197,7 +198,7 @@ describe('H1Pool edge cases', () => {
   });
 
   // ---------------------------------------------------------------------------------------------------
-  // Regression (found in review): close() twice.
+  // Regression: close() twice left the first promise pending.
   // ---------------------------------------------------------------------------------------------------
 
   test('close() called twice while a request is in flight resolves both promises', async () => {
