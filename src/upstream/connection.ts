@@ -45,8 +45,10 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
   #connectTimer: NodeJS.Timeout | undefined;
   /** When an idle keep-alive connection stops being reusable (pool clock, ms). */
   expiresAt = 0;
-  /** The endpoint's keep-alive hint from the last response, ms. */
-  keepAliveHintMs: number | undefined;
+  /** The endpoint's keep-alive hint from the last response, ms (read by the pool on release). */
+  get keepAliveHintMs(): number | undefined {
+    return this.#parser.keepAliveHintMs;
+  }
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -204,7 +206,6 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
       }
       if (this.#dead || !this.#exchange) return;
       if (parser.done) {
-        this.keepAliveHintMs = parser.keepAliveHintMs;
         this.#exchange = undefined;
         // A pause belonged to the finished exchange: an idle connection must keep reading, to notice the
         // endpoint closing it (and any bytes nobody asked for).

@@ -79,8 +79,6 @@ export class ResponseParser {
   keepAlive = false;
   /** The endpoint's `Keep-Alive: timeout=N` hint, ms. */
   keepAliveHintMs: number | undefined;
-  /** Whether any byte of a response arrived. */
-  received = false;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -96,7 +94,6 @@ export class ResponseParser {
     this.#stop = false;
     this.keepAlive = false;
     this.keepAliveHintMs = undefined;
-    this.received = false;
   }
 
   /** True once the response is complete. */
@@ -121,31 +118,15 @@ export class ResponseParser {
   execute(buf: Buffer, start: number, end: number): number {
     this.#stop = false;
     let at = start;
-    if (at < end) this.received = true;
     while (at < end && !this.#stop) {
       switch (this.#state) {
         case State.Head:
           at = this.#readHead(buf, at, end);
           break;
-        case State.Length: {
-          const n = Math.min(this.#remaining, end - at);
-          this.#remaining -= n;
-          const from = at;
-          at += n;
-          if (this.#remaining === 0) this.#state = State.Done;
-          this.sink.body(buf.subarray(from, at));
-          if (this.#state === State.Done) this.sink.complete();
+        case State.Length:
+        case State.ChunkData:
+          at = this.#counted(buf, at, end);
           break;
-        }
-        case State.ChunkData: {
-          const n = Math.min(this.#remaining, end - at);
-          this.#remaining -= n;
-          const from = at;
-          at += n;
-          if (this.#remaining === 0) this.#state = State.ChunkDataCr;
-          this.sink.body(buf.subarray(from, at));
-          break;
-        }
         case State.Close:
           this.sink.body(buf.subarray(at, end));
           at = end;
@@ -155,9 +136,20 @@ export class ResponseParser {
         default:
           at = this.#framing(buf, at, end);
       }
-      if (this.#state === State.Done) return at;
+      if (this.done) return at;
     }
     return at;
+  }
+
+  /** Body bytes of a known count (a Content-Length body, or one chunk's data). */
+  #counted(buf: Buffer, at: number, end: number): number {
+    const to = at + Math.min(this.#remaining, end - at);
+    this.#remaining -= to - at;
+    const last = this.#remaining === 0;
+    if (last) this.#state = this.#state === State.Length ? State.Done : State.ChunkDataCr;
+    this.sink.body(buf.subarray(at, to));
+    if (last && this.#state === State.Done) this.sink.complete();
+    return to;
   }
 
   /** The connection reached EOF: completes a close-delimited body, or throws if the response is cut. */
