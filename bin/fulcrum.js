@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in the compiled dist/ tree (run `npm run build` first).
-import v8 from 'node:v8';
-
-// A larger young generation: a proxy allocates many short-lived objects per request, and V8's default
-// semi-space (16 MiB) makes it scavenge so often that GC costs ~10 % of CPU under load. Measured with
-// `npm run bench:proxy` (docs/benchmarks.md). NODE_OPTIONS wins if it sets the flag itself.
-if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? ''))
-  v8.setFlagsFromString('--max-semi-space-size=32');
-
+//
+// No V8 tuning here on purpose. An earlier version called v8.setFlagsFromString('--max-semi-space-size=32')
+// at this point; V8 sizes the young generation when the isolate starts, so the call had no effect (new space
+// stayed at the default 2 × 16 MiB; only the command-line flag or NODE_OPTIONS changes it). Measured with the
+// flag for real, alternating closed-loop rounds gave no gain (docs/benchmarks.md, "Run 12"), so Fulcrum runs
+// with V8's defaults; NODE_OPTIONS=--max-semi-space-size=N still works for anyone who wants to try.
 const { main } = await import('../dist/src/cli/main.js');
 
 main(process.argv.slice(2)).then(

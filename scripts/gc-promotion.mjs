@@ -80,7 +80,7 @@ const proxyArgs =
         '--admin-port',
         '0',
       ].concat(urls.flatMap((u) => ['--backend', u]))
-    : ['--trace-gc-nvp', '--max-semi-space-size=32', 'dist/src/bench/proxy/minimal-proxy.js', '0', ...urls];
+    : ['--trace-gc-nvp', 'dist/src/bench/proxy/minimal-proxy.js', '0', ...urls];
 const proxy = await start(proxyArgs, /listening on (http:\/\/\S+)/, onLine);
 const base = proxy.match[1].replace(/\s.*$/, '');
 

@@ -12,11 +12,7 @@
  * polls the same socket and the kernel hands each connection to one of them.
  */
 import http from 'node:http';
-import v8 from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-
-// The same young-generation size bin/fulcrum.js sets.
-v8.setFlagsFromString('--max-semi-space-size=32');
 
 const root = new URL('../dist/src/', import.meta.url);
 const { startFulcrum } = await import(new URL('server/fulcrum.js', root).href);

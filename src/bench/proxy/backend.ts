@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeEvent } from '../../server/fast-write.js';
+import { startPauseLog } from './pause-log.js';
 
 /** Options for {@link startBackends}. */
 export interface BackendOptions {
@@ -123,6 +124,7 @@ export async function startBackends(options: BackendOptions = {}): Promise<Backe
 }
 
 async function main(): Promise<void> {
+  startPauseLog('backend');
   const { values } = parseArgs({
     options: {
       count: { type: 'string', default: '3' },

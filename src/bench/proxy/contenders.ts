@@ -91,15 +91,9 @@ export async function startContender(
         `./minimal-proxy${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
         import.meta.url,
       );
-      // Same young-generation size as bin/fulcrum.js sets for Fulcrum, so the two Node proxies differ only in
-      // what they do per request, not in GC tuning.
-      const args = [
-        '--max-semi-space-size=32',
-        ...profileFlags(name, options),
-        ...nodeModuleArgs(script.href),
-        '0',
-        ...options.backends,
-      ];
+      // V8's default heap settings, as Fulcrum runs with (bin/fulcrum.js), so the two Node proxies differ
+      // only in what they do per request.
+      const args = [...profileFlags(name, options), ...nodeModuleArgs(script.href), '0', ...options.backends];
       const child = spawnChild(process.execPath, args);
       const match = await waitForLine(child, /listening on (http:\/\/\S+)/, { stderr: stderrTail(child) });
       return {

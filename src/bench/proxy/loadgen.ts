@@ -16,6 +16,7 @@ import { appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { type Distribution as LatencySummary, distribution as summarize } from '../stats.js';
+import { startPauseLog } from './pause-log.js';
 import { openStream, StreamTarget } from './sse-client.js';
 
 /** Small chat request: what every non-streaming phase sends. */
@@ -264,7 +265,9 @@ export function runPhase(phase: LoadPhase): Promise<PhaseResult> {
 export const RESULT_PREFIX = 'LOADGEN_RESULT ';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const flushPauses = startPauseLog('client');
   const result = await runPhase(JSON.parse(process.argv[2] ?? '{}') as LoadPhase);
+  flushPauses();
   console.log(RESULT_PREFIX + JSON.stringify(result));
   process.exit(0);
 }
