@@ -108,7 +108,7 @@ ${method}${servers}
   }
 
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port} backlog=4096;
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;

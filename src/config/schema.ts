@@ -26,6 +26,13 @@ export const listenSchema = z.strictObject({
   /** Data-plane bind address. */
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65_535).default(8080),
+  /**
+   * Connections the kernel may hold for us before we accept them (the `listen()` backlog; Linux caps it at
+   * `net.core.somaxconn`). Deep by default: a burst of new streams that arrives while the event loop is busy
+   * then waits in the queue for a few milliseconds, instead of overflowing Node's default of 511 and
+   * having its SYNs dropped, which costs each client a one-second retransmission.
+   */
+  backlog: z.number().int().min(1).max(65_535).default(4096),
   /** Largest accepted request body (bytes) → 413 beyond. */
   maxBodyBytes: z
     .number()

@@ -135,10 +135,13 @@ export async function startFulcrum(
   const server = dataPlane.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.listen(
+      { port: config.listen.port, host: config.listen.host, backlog: config.listen.backlog },
+      () => {
+        server.off('error', reject);
+        resolve();
+      },
+    );
   });
   const address = server.address() as AddressInfo;
   const url = `http://${urlHost(address.address)}:${address.port}`;

@@ -151,7 +151,7 @@ describe('nginxConfig', () => {
       'proxy_request_buffering off;',
       'proxy_cache off;',
       'gzip off;',
-      'listen 127.0.0.1:8080;',
+      'listen 127.0.0.1:8080 backlog=4096;',
       'client_body_temp_path /tmp/x/client_body;',
     ]) {
       assert.ok(conf.includes(line), `missing: ${line}`);

@@ -85,13 +85,13 @@ test('roundOrder rotates the starting contender every round', () => {
   assert.deepEqual(order, ['abc', 'bca', 'cab', 'abc']);
 });
 
-test('--rounds: default 3, --quick 1, explicit value wins, positive integers only', () => {
+test('--rounds: default 5, --quick 1, explicit value wins, positive integers only', () => {
   const rounds = (argv: string[]) => {
     const o = parseOptions(argv);
     assert.notEqual(o, 'help');
     return o === 'help' ? 0 : o.rounds;
   };
-  assert.equal(rounds([]), 3);
+  assert.equal(rounds([]), 5);
   assert.equal(rounds(['--quick']), 1);
   assert.equal(rounds(['--quick', '--rounds', '2']), 2);
   assert.throws(() => parseOptions(['--rounds', '0']), /--rounds must be a positive integer/);

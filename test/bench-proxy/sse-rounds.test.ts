@@ -50,13 +50,13 @@ test('medianSseRound: the round with the median TTFC p99, lower-middle for an ev
   assert.equal(medianSseRound([none]), undefined);
 });
 
-test('--sse-rounds: default 2, --quick 1, explicit value wins, positive integers only', () => {
+test('--sse-rounds: default 5, --quick 1, explicit value wins, positive integers only', () => {
   const options = (argv: string[]) => {
     const o = parseOptions(argv);
     assert.ok(o !== 'help');
     return o;
   };
-  assert.equal(options([]).sseRounds, 3);
+  assert.equal(options([]).sseRounds, 5);
   assert.equal(options(['--quick']).sseRounds, 1);
   assert.equal(options(['--quick', '--sse-rounds', '3']).sseRounds, 3);
   assert.equal(options(['--sse-rounds', '4', '--quick']).sseRounds, 4);

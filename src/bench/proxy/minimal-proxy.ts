@@ -49,7 +49,8 @@ export async function startMinimalProxy(port: number, backends: string[]): Promi
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
   server.on('close', () => void Promise.all(pools.map((p) => p.close())));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // The accept queue Fulcrum listens with by default, and the NGINX contender too (src/bench/nginx.ts).
+  await new Promise<void>((resolve) => server.listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
   return server;
 }
 

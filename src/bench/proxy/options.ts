@@ -14,15 +14,18 @@ export interface ProxyBenchOptions {
   /** Phases to run; default all four. */
   phases: Phase[];
   /**
-   * Measurements of each request phase (closed, open) per contender; default 3, `--quick` 1. The rounds
+   * Measurements of each request phase (closed, open) per contender; default 5, `--quick` 1. The rounds
    * interleave the contenders (round r runs every contender once, starting with the r-th, so none is always
-   * first or last), and the report compares contenders round by round.
+   * first or last), and the report compares contenders round by round. Five, not three: on the shared VMs
+   * these runs use, a per-round ratio moved by ±30 % for the same code, and the median of three still
+   * landed on either side of a target from one run to the next (docs/benchmarks.md, runs 9–12).
    */
   rounds: number;
   /**
    * Measurements of each SSE phase (sse, burst) per contender, interleaved and compared round by round
-   * like {@link rounds}; default 2, `--quick` 1. Fewer than the request phases because an SSE round is long
-   * (with the defaults, the ramp's last stream ends ~13 s after its first opens).
+   * like {@link rounds}; default 5, `--quick` 1, for the same reason (a round's TTFC p99 is set by the few
+   * slowest 100 ms of the machine, and the per-round ratio to NGINX ranged 0.4–10× for the same code). An
+   * SSE round is long (the ramp's last stream ends ~13 s after its first opens), so a full run takes ~20 min.
    */
   sseRounds: number;
   /** Closed-loop connections; default 64. */
@@ -76,8 +79,8 @@ export function defaultOptions(): ProxyBenchOptions {
   return {
     contenders: [...CONTENDERS],
     phases: [...PHASES],
-    rounds: 3,
-    sseRounds: 3,
+    rounds: 5,
+    sseRounds: 5,
     concurrency: 64,
     durationSec: 10,
     warmupSec: 2,
@@ -127,8 +130,8 @@ Options (defaults are the performance issue's targets):
   --contenders LIST         comma-separated subset of ${CONTENDERS.join(',')} (default: all)
   --phases LIST             comma-separated subset of ${PHASES.join(',')} (default: all)
   --rounds N                closed and open phases: interleaved rounds, each runs every contender
-                            once, in rotating order (3; --quick: 1)
-  --sse-rounds N            sse and burst phases: interleaved rounds, as --rounds (3; --quick: 1)
+                            once, in rotating order (5; --quick: 1)
+  --sse-rounds N            sse and burst phases: interleaved rounds, as --rounds (5; --quick: 1)
   --concurrency N           closed-loop connections (64)
   --duration S              closed-loop measured seconds (10)
   --warmup S                unmeasured seconds before request phases (2)

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+/**
+ * How much JavaScript heap does one open SSE stream hold in a proxy? Starts the bench backends with slow
+ * streams (one event a second), runs Fulcrum (or the minimal proxy) with `--heapsnapshot-signal`, opens
+ * `warm` streams and takes a heap snapshot, opens `streams` more and takes another, and prints the heap
+ * difference per added stream, by object kind. Unlike a timing, this figure does not move with the machine:
+ * it is what every scavenge has to copy for each new stream, and what 5,000 open streams add to the heap
+ * (docs/benchmarks.md, run 12).
+ *
+ *   npm run build && node scripts/stream-heap.mjs [fulcrum|minimal] [streams=1000] [warm=50]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const [which = 'fulcrum', streamsArg = '1000', warmArg = '50'] = process.argv.slice(2);
+const streams = Number(streamsArg);
+const warm = Number(warmArg);
+if (!['fulcrum', 'minimal'].includes(which) || !(streams > 0) || !(warm >= 0)) {
+  console.error('usage: node scripts/stream-heap.mjs [fulcrum|minimal] [streams] [warm]');
+  process.exit(2);
+}
+
+/** Spawns `args` and resolves with the child once a stdout line matches `ready`. */
+function start(args, ready) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (b) => {
+      buffer += b;
+      const match = buffer.match(ready);
+      if (match) resolve({ child, match });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before ready`)));
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fulcrum-stream-heap-'));
+const children = [];
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// 120 events a second apart: every stream stays open for the whole measurement.
+const backends = await start(
+  ['dist/src/bench/proxy/backend.js', '--count', '3', '--chunks', '120', '--interval-ms', '1000'],
+  /backends ready (.*)\n/,
+);
+children.push(backends.child);
+const urls = backends.match[1].trim().split(' ');
+const snapshotFlags = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`];
+const proxy =
+  which === 'fulcrum'
+    ? await start(
+        [
+          ...snapshotFlags,
+          'bin/fulcrum.js',
+          'serve',
+          '--strategy',
+          'round-robin',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--admin-port',
+          '0',
+          ...urls.flatMap((u) => ['--backend', u]),
+        ],
+        /Fulcrum listening on (http:\/\/\S+)/,
+      )
+    : await start(
+        [...snapshotFlags, 'dist/src/bench/proxy/minimal-proxy.js', '0', ...urls],
+        /listening on (http:\/\/\S+)/,
+      );
+children.push(proxy.child);
+const target = new URL(proxy.match[1]);
+
+const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'hi' }], stream: true });
+const request =
+  `POST /v1/chat/completions HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+const open = [];
+
+/** Opens `n` streams, 100 at a time, and resolves once each has received its first bytes. */
+async function openStreams(n) {
+  for (let started = 0; started < n; started += 100) {
+    const batch = Math.min(100, n - started);
+    await Promise.all(
+      Array.from(
+        { length: batch },
+        () =>
+          new Promise((resolve, reject) => {
+            const socket = net.connect(Number(target.port), target.hostname, () => socket.write(request));
+            socket.once('data', () => resolve());
+            socket.on('data', () => {}); // keep reading so the proxy never sees backpressure
+            socket.once('error', reject);
+            open.push(socket);
+          }),
+      ),
+    );
+  }
+}
+
+/** Signals a snapshot and returns its path once the file stops growing. */
+async function snapshot() {
+  const before = new Set(readdirSync(dir));
+  proxy.child.kill('SIGUSR2');
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    await new Promise((r) => setTimeout(r, 500));
+    if (size > 0 && statSync(join(dir, file)).size === size) return join(dir, file);
+  }
+}
+
+/** Self size and count per object kind (strings, arrays and code grouped by type). */
+function summarize(file) {
+  const s = JSON.parse(readFileSync(file, 'utf8'));
+  const fields = s.snapshot.meta.node_fields;
+  const types = s.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const kinds = new Map();
+  let total = 0;
+  for (let i = 0; i < s.nodes.length; i += width) {
+    const type = types[s.nodes[i + iType]];
+    const name = ['object', 'closure', 'native'].includes(type)
+      ? `${type} ${s.strings[s.nodes[i + iName]]}`.slice(0, 60)
+      : `(${type})`;
+    const size = s.nodes[i + iSize];
+    const k = kinds.get(name) ?? { count: 0, bytes: 0 };
+    k.count += 1;
+    k.bytes += size;
+    kinds.set(name, k);
+    total += size;
+  }
+  return { kinds, total };
+}
+
+await openStreams(warm);
+await new Promise((r) => setTimeout(r, 1000));
+const a = summarize(await snapshot());
+await openStreams(streams);
+await new Promise((r) => setTimeout(r, 1000));
+const b = summarize(await snapshot());
+
+console.log(
+  `${which}: heap ${(a.total / 1e6).toFixed(1)} MB with ${warm} streams open, ` +
+    `${(b.total / 1e6).toFixed(1)} MB with ${warm + streams}: ${((b.total - a.total) / streams).toFixed(0)} B per stream`,
+);
+console.log('bytes/stream  objects/stream  kind');
+const rows = [...b.kinds].map(([name, k]) => {
+  const old = a.kinds.get(name) ?? { count: 0, bytes: 0 };
+  return { name, bytes: (k.bytes - old.bytes) / streams, count: (k.count - old.count) / streams };
+});
+for (const r of rows.sort((x, y) => y.bytes - x.bytes).slice(0, 25)) {
+  console.log(`${r.bytes.toFixed(0).padStart(12)}  ${r.count.toFixed(2).padStart(14)}  ${r.name}`);
+}
+for (const s of open) s.destroy();
+process.exit(0);
