@@ -1,9 +1,9 @@
 /**
- * Diagnostics for the bench's own Node processes (the load generator and the backends): with
- * `FULCRUM_BENCH_PAUSE_LOG=PREFIX` set, each process appends its garbage-collection pauses and event-loop
- * stalls to `PREFIX.<role>.<pid>` as lines of `<epoch ms> <kind> <ms>`, so slow first chunks in a
- * `FULCRUM_BENCH_TTFC_DUMP` can be lined up with a stall of the harness rather than of the proxy.
- * Off (and free) when the variable is unset.
+ * Diagnostics for the bench's Node processes (the load generator and the backends, and Fulcrum itself when
+ * run through scripts/pause-launcher.mjs): with `FULCRUM_BENCH_PAUSE_LOG=PREFIX` set, each process appends
+ * its garbage-collection pauses and event-loop stalls to `PREFIX.<role>.<pid>` as lines of
+ * `<epoch ms> <kind> <ms>`, so slow first chunks in a `FULCRUM_BENCH_TTFC_DUMP` can be lined up with the
+ * process that stalled (scripts/ttfc-stalls.mjs). Off (and free) when the variable is unset.
  */
 import { appendFileSync } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
