@@ -14,9 +14,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startBackends, startProxy } from './proxies.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const [which = 'fulcrum', secondsArg = '5'] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 if (!['fulcrum', 'minimal'].includes(which) || !(seconds > 0)) {
@@ -28,32 +27,8 @@ if (spawnSync('wrk', ['-v']).error) {
   process.exit(2);
 }
 
-/** Spawns `args` and resolves with the child once a stdout line matches `ready`. */
-function start(args, ready, onLine = () => {}) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let matched;
-    child.stdout.on('data', (b) => {
-      buffer += b;
-      let nl = buffer.indexOf('\n');
-      while (nl !== -1) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        onLine(line);
-        if (!matched && ready.test(line)) {
-          matched = line.match(ready);
-          resolve({ child, match: matched });
-        }
-        nl = buffer.indexOf('\n');
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before ready`)));
-  });
-}
-
-const backends = await start(['dist/src/bench/proxy/backend.js', '--count', '3'], /^backends ready (.*)$/);
-const urls = backends.match[1].trim().split(' ');
+const backends = await startBackends();
+const urls = backends.urls;
 
 let measuring = false;
 const scavenges = { count: 0, pauseMs: 0, promoted: 0, copied: 0 };
@@ -67,22 +42,8 @@ const onLine = (line) => {
     scavenges.copied += Number(/ new_space_survived=(\d+)/.exec(line)?.[1] ?? 0);
   } else if (/\bgc=(mc|mmc)\b/.test(line)) markCompacts += 1;
 };
-const proxyArgs =
-  which === 'fulcrum'
-    ? [
-        '--trace-gc-nvp',
-        'bin/fulcrum.js',
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--admin-port',
-        '0',
-      ].concat(urls.flatMap((u) => ['--backend', u]))
-    : ['--trace-gc-nvp', 'dist/src/bench/proxy/minimal-proxy.js', '0', ...urls];
-const proxy = await start(proxyArgs, /listening on (http:\/\/\S+)/, onLine);
-const base = proxy.match[1].replace(/\s.*$/, '');
+const proxy = await startProxy(which, urls, ['--trace-gc-nvp'], onLine);
+const base = proxy.url;
 
 const dir = mkdtempSync(join(tmpdir(), 'fulcrum-gc-'));
 const script = join(dir, 'post.lua');

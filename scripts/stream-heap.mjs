@@ -9,34 +9,18 @@
  *
  *   npm run build && node scripts/stream-heap.mjs [fulcrum|minimal] [streams=1000] [warm=50]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startBackends, startProxy } from './proxies.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const [which = 'fulcrum', streamsArg = '1000', warmArg = '50'] = process.argv.slice(2);
 const streams = Number(streamsArg);
 const warm = Number(warmArg);
 if (!['fulcrum', 'minimal'].includes(which) || !(streams > 0) || !(warm >= 0)) {
   console.error('usage: node scripts/stream-heap.mjs [fulcrum|minimal] [streams] [warm]');
   process.exit(2);
-}
-
-/** Spawns `args` and resolves with the child once a stdout line matches `ready`. */
-function start(args, ready) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (b) => {
-      buffer += b;
-      const match = buffer.match(ready);
-      if (match) resolve({ child, match });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before ready`)));
-  });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fulcrum-stream-heap-'));
@@ -46,39 +30,15 @@ process.once('exit', () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// 120 events a second apart: every stream stays open for the whole measurement.
-const backends = await start(
-  ['dist/src/bench/proxy/backend.js', '--count', '3', '--chunks', '120', '--interval-ms', '1000'],
-  /backends ready (.*)\n/,
-);
+// 120 events, one second apart: every stream stays open for the whole measurement.
+const backends = await startBackends(['--chunks', '120', '--interval-ms', '1000']);
 children.push(backends.child);
-const urls = backends.match[1].trim().split(' ');
-const snapshotFlags = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`];
-const proxy =
-  which === 'fulcrum'
-    ? await start(
-        [
-          ...snapshotFlags,
-          'bin/fulcrum.js',
-          'serve',
-          '--strategy',
-          'round-robin',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--admin-port',
-          '0',
-          ...urls.flatMap((u) => ['--backend', u]),
-        ],
-        /Fulcrum listening on (http:\/\/\S+)/,
-      )
-    : await start(
-        [...snapshotFlags, 'dist/src/bench/proxy/minimal-proxy.js', '0', ...urls],
-        /listening on (http:\/\/\S+)/,
-      );
+const proxy = await startProxy(which, backends.urls, [
+  '--heapsnapshot-signal=SIGUSR2',
+  `--diagnostic-dir=${dir}`,
+]);
 children.push(proxy.child);
-const target = new URL(proxy.match[1]);
+const target = new URL(proxy.url);
 
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'hi' }], stream: true });
 const request =
