@@ -46,7 +46,9 @@ if (isMainThread) {
   process.once('SIGTERM', () => process.exit(0));
 } else {
   const listen = http.Server.prototype.listen;
-  http.Server.prototype.listen = function (_port, _host, callback) {
+  // Whatever address the data plane asks for, listen on the main thread's socket instead.
+  http.Server.prototype.listen = function (...args) {
+    const callback = args.find((a) => typeof a === 'function');
     return listen.call(this, { fd: workerData.fd }, callback);
   };
   await startFulcrum(config);
