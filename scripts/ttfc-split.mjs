@@ -8,21 +8,18 @@
  *   node scripts/ttfc-split.mjs DUMP STREAM_LOG
  */
 import { readFileSync } from 'node:fs';
+import { readTtfcDump } from './ttfc-dump.mjs';
 
 const [dumpFile, logFile] = process.argv.slice(2);
 if (!dumpFile || !logFile) {
   console.error('usage: node scripts/ttfc-split.mjs DUMP STREAM_LOG');
   process.exit(2);
 }
-const ramps = readFileSync(dumpFile, 'utf8')
-  .split(/^# ramp start, epoch ms: /m)
-  .filter((r) => r.trim())
-  .map((r) => {
-    const [head, ...rows] = r.trim().split('\n');
-    const epoch = Number(head);
-    const starts = rows.map((l) => l.trim().split(/\s+/).map(Number));
-    return { epoch, end: epoch + Math.max(...starts.map((s) => s[0])), ttfc: starts.map((s) => s[1]) };
-  });
+const ramps = readTtfcDump(dumpFile).map(({ epoch, streams }) => ({
+  epoch,
+  end: epoch + Math.max(...streams.map((s) => s[0])),
+  ttfc: streams.map((s) => s[1]),
+}));
 const log = readFileSync(logFile, 'utf8')
   .trim()
   .split('\n')

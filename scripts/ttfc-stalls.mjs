@@ -11,6 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readTtfcDump } from './ttfc-dump.mjs';
 
 const [dumpFile, prefix, slowArg = '15', pauseArg = '5'] = process.argv.slice(2);
 if (!dumpFile || !prefix) {
@@ -20,13 +21,7 @@ if (!dumpFile || !prefix) {
 const slowMs = Number(slowArg);
 const pauseMs = Number(pauseArg);
 
-const ramps = readFileSync(dumpFile, 'utf8')
-  .split(/^# ramp start, epoch ms: /m)
-  .filter((r) => r.trim())
-  .map((r) => {
-    const [head, ...rows] = r.trim().split('\n');
-    return { epoch: Number(head), streams: rows.map((l) => l.trim().split(/\s+/).map(Number)) };
-  });
+const ramps = readTtfcDump(dumpFile);
 
 const pauses = [];
 const dir = dirname(prefix);

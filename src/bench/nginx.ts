@@ -8,6 +8,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { DEFAULT_LISTEN_BACKLOG } from '../server/listen-backlog.js';
 import { exited, spawnChild, stderrTail, stopChild } from './proxy/child.js';
 import { processTree } from './proxy/proc-stats.js';
 
@@ -108,7 +109,7 @@ ${method}${servers}
   }
 
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=${DEFAULT_LISTEN_BACKLOG};
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;

@@ -4,6 +4,7 @@
  * silently ignored). Defaults follow NGINX/Envoy practice adjusted for LLM traffic; see docs/configuration.md.
  */
 import { z } from 'zod';
+import { DEFAULT_LISTEN_BACKLOG } from '../server/listen-backlog.js';
 
 const ms = (def: number) => z.number().int().min(0).max(86_400_000).default(def);
 
@@ -26,13 +27,8 @@ export const listenSchema = z.strictObject({
   /** Data-plane bind address. */
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65_535).default(8080),
-  /**
-   * Connections the kernel may hold for us before we accept them (the `listen()` backlog; Linux caps it at
-   * `net.core.somaxconn`). Deep by default: a burst of new streams that arrives while the event loop is busy
-   * then waits in the queue for a few milliseconds, instead of overflowing Node's default of 511 and
-   * having its SYNs dropped, which costs each client a one-second retransmission.
-   */
-  backlog: z.number().int().min(1).max(65_535).default(4096),
+  /** Connections the kernel may hold for us before we accept them; see {@link DEFAULT_LISTEN_BACKLOG}. */
+  backlog: z.number().int().min(1).max(65_535).default(DEFAULT_LISTEN_BACKLOG),
   /** Largest accepted request body (bytes) → 413 beyond. */
   maxBodyBytes: z
     .number()

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeEvent } from '../../server/fast-write.js';
+import { DEFAULT_LISTEN_BACKLOG } from '../../server/listen-backlog.js';
 import { startPauseLog } from './pause-log.js';
 
 /** Options for {@link startBackends}. */
@@ -104,7 +105,7 @@ export async function startBackends(options: BackendOptions = {}): Promise<Backe
     servers.push(server);
     // A deep backlog keeps the backends from being what limits a connection burst.
     await new Promise<void>((resolve) =>
-      server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve),
+      server.listen({ port: 0, host: '127.0.0.1', backlog: DEFAULT_LISTEN_BACKLOG }, resolve),
     );
   }
   return {

@@ -10,6 +10,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
+import { DEFAULT_LISTEN_BACKLOG } from '../../server/listen-backlog.js';
 
 // Hop-by-hop headers describe one connection, not the message, so they must not be forwarded.
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te']);
@@ -50,7 +51,9 @@ export async function startMinimalProxy(port: number, backends: string[]): Promi
   server.headersTimeout = 130_000;
   server.on('close', () => void Promise.all(pools.map((p) => p.close())));
   // The accept queue Fulcrum listens with by default, and the NGINX contender too (src/bench/nginx.ts).
-  await new Promise<void>((resolve) => server.listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
+  await new Promise<void>((resolve) =>
+    server.listen({ port, host: '127.0.0.1', backlog: DEFAULT_LISTEN_BACKLOG }, resolve),
+  );
   return server;
 }
 
