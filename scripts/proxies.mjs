@@ -46,14 +46,16 @@ export async function startBackends(args = []) {
 
 /**
  * Starts Fulcrum (round-robin) or the minimal proxy in front of `urls`, with `nodeFlags` for node itself;
- * resolves with the child, its URL, and `onLine` hearing its stdout.
+ * resolves with the child, its URL, and `onLine` hearing its stdout. `FULCRUM_LAUNCHER=FILE` runs that
+ * script instead of bin/fulcrum.js, as the bench's `--fulcrum-launcher` does.
  */
 export async function startProxy(which, urls, nodeFlags = [], onLine = () => {}) {
   const args =
     which === 'fulcrum'
       ? [
           ...nodeFlags,
-          'bin/fulcrum.js',
+          // An experiment's launcher (e.g. scripts/raw-server-experiment.mjs) takes the same arguments.
+          process.env.FULCRUM_LAUNCHER ?? 'bin/fulcrum.js',
           'serve',
           '--strategy',
           'round-robin',
