@@ -12,6 +12,8 @@
  * `Transfer-Encoding` only as `chunked` last. Heads and trailers are bounded ({@link ParserLimits}).
  * 1xx heads are skipped; the body of a HEAD answer, a 204 or a 304 is empty whatever the headers say.
  */
+import { ChunkedDecoder } from '../core/chunked-decoder.js';
+import { HeadReader } from '../core/head-reader.js';
 import { UpstreamError } from './errors.js';
 
 /** Response header values, lower-case names; a repeated header becomes an array, in order. */
@@ -38,26 +40,13 @@ export const DEFAULT_PARSER_LIMITS: ParserLimits = { maxHeadBytes: 32 * 1024, ma
 enum State {
   Head,
   Length,
-  ChunkSize,
-  /** Whitespace after the size: only more of it, `;` or the line end may follow (RFC 9112 §7.1.1 BWS). */
-  ChunkSizeWs,
-  ChunkExt,
-  ChunkSizeLf,
-  ChunkData,
-  ChunkDataCr,
-  ChunkDataLf,
-  Trailer,
+  Chunked,
   Close,
   Done,
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
-const HEAD_END = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
-/** Largest chunk we accept: 2^40 bytes, far past anything real, and safe in a double. */
-const MAX_CHUNK = 2 ** 40;
 
 function bad(message: string): UpstreamError {
   return new UpstreamError('UPSTREAM_BAD_RESPONSE', message);
@@ -67,13 +56,10 @@ export class ResponseParser {
   #state = State.Head;
   #expectBody = true;
   /** Head bytes of an unfinished head, when it spans reads. */
-  #headParts: Buffer[] = [];
-  #headBytes = 0;
+  readonly #head: HeadReader;
   #remaining = 0;
-  #lineBytes = 0;
-  /** Trailer section: whether the current line is empty so far. */
-  #lineEmpty = true;
-  #prevCr = false;
+  readonly #chunked: ChunkedDecoder;
+  readonly #onChunk = (chunk: Buffer): void => this.sink.body(chunk);
   #stop = false;
   /** Whether the connection may carry another request after this response. */
   keepAlive = false;
@@ -82,15 +68,20 @@ export class ResponseParser {
 
   constructor(
     private readonly sink: ResponseSink,
-    private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS,
-  ) {}
+    limits: ParserLimits = DEFAULT_PARSER_LIMITS,
+  ) {
+    this.#chunked = new ChunkedDecoder(limits.maxLineBytes, bad);
+    this.#head = new HeadReader(limits.maxHeadBytes, {
+      tooLarge: () => bad('The response head is too large.'),
+      bareLf: () => bad('A response head line ends without CR.'),
+    });
+  }
 
   /** Prepares for the next response; `expectBody` is false for a HEAD request. */
   reset(expectBody: boolean): void {
     this.#state = State.Head;
     this.#expectBody = expectBody;
-    this.#headParts.length = 0;
-    this.#headBytes = 0;
+    this.#head.reset();
     this.#stop = false;
     this.keepAlive = false;
     this.keepAliveHintMs = undefined;
@@ -124,8 +115,14 @@ export class ResponseParser {
           at = this.#readHead(buf, at, end);
           break;
         case State.Length:
-        case State.ChunkData:
           at = this.#counted(buf, at, end);
+          break;
+        case State.Chunked:
+          at = this.#chunked.step(buf, at, end, this.#onChunk);
+          if (this.#chunked.done) {
+            this.#state = State.Done;
+            this.sink.complete();
+          }
           break;
         case State.Close:
           this.sink.body(buf.subarray(at, end));
@@ -133,22 +130,20 @@ export class ResponseParser {
           break;
         case State.Done:
           return at;
-        default:
-          at = this.#framing(buf, at, end);
       }
       if (this.done) return at;
     }
     return at;
   }
 
-  /** Body bytes of a known count (a Content-Length body, or one chunk's data). */
+  /** Body bytes of a Content-Length body. */
   #counted(buf: Buffer, at: number, end: number): number {
     const to = at + Math.min(this.#remaining, end - at);
     this.#remaining -= to - at;
     const last = this.#remaining === 0;
-    if (last) this.#state = this.#state === State.Length ? State.Done : State.ChunkDataCr;
+    if (last) this.#state = State.Done;
     this.sink.body(buf.subarray(at, to));
-    if (last && this.#state === State.Done) this.sink.complete();
+    if (last) this.sink.complete();
     return to;
   }
 
@@ -164,42 +159,10 @@ export class ResponseParser {
   }
 
   #readHead(buf: Buffer, at: number, end: number): number {
-    // The end of the head may straddle reads: search from 3 bytes back into what we already hold.
-    const held = this.#headBytes;
-    let endAt: number;
-    let head: Buffer;
-    if (held === 0) {
-      const found = buf.subarray(at, end).indexOf(HEAD_END);
-      if (found !== -1) {
-        head = buf.subarray(at, at + found);
-        endAt = at + found + 4;
-      } else {
-        return this.#holdHead(buf, at, end);
-      }
-    } else {
-      const joined = Buffer.concat([...this.#headParts, buf.subarray(at, end)]);
-      const found = joined.indexOf(HEAD_END, Math.max(0, held - 3));
-      if (found === -1) return this.#holdHead(buf, at, end);
-      head = joined.subarray(0, found);
-      endAt = at + (found + 4 - held);
-      this.#headParts.length = 0;
-      this.#headBytes = 0;
-    }
-    if (head.length + 4 > this.limits.maxHeadBytes) throw bad('The response head is too large.');
-    this.#onHead(head.toString('latin1'));
-    return endAt;
-  }
-
-  #holdHead(buf: Buffer, at: number, end: number): number {
-    // A bare LF would never complete the CRLF CRLF we wait for: refuse it now rather than at a timeout.
-    for (let i = buf.indexOf(LF, at); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) {
-      const before = i > at ? buf[i - 1] : this.#headParts.at(-1)?.at(-1);
-      if (before !== CR) throw bad('A response head line ends without CR.');
-    }
-    this.#headBytes += end - at;
-    if (this.#headBytes > this.limits.maxHeadBytes) throw bad('The response head is too large.');
-    this.#headParts.push(Buffer.from(buf.subarray(at, end)));
-    return end;
+    const head = this.#head.read(buf, at, end);
+    if (!head) return end;
+    this.#onHead(head.text);
+    return head.end;
   }
 
   #onHead(text: string): void {
@@ -253,9 +216,8 @@ export class ResponseParser {
         throw bad('The response has a Transfer-Encoding other than chunked.');
       // With both headers the length is ignored, and the connection must not be reused (§6.3, item 3).
       if (headers['content-length'] !== undefined) this.keepAlive = false;
-      this.#state = State.ChunkSize;
-      this.#remaining = 0;
-      this.#lineBytes = 0;
+      this.#chunked.reset();
+      this.#state = State.Chunked;
       return;
     }
     const cl = headers['content-length'];
@@ -271,89 +233,6 @@ export class ResponseParser {
     this.keepAlive = false;
     this.#state = State.Close;
   }
-
-  /** The chunked framing bytes between data: size lines, CRLFs after data, trailers. */
-  #framing(buf: Buffer, at: number, end: number): number {
-    const limit = this.limits.maxLineBytes;
-    while (at < end) {
-      const byte = buf[at++]!;
-      if (++this.#lineBytes > limit) throw bad('A chunk-size line or the trailers are too long.');
-      switch (this.#state) {
-        case State.ChunkSize: {
-          const digit = hexValue(byte);
-          if (digit >= 0) {
-            this.#remaining = this.#remaining * 16 + digit;
-            if (this.#remaining > MAX_CHUNK) throw bad('A chunk is too large.');
-            continue;
-          }
-          if (this.#lineBytes === 1) throw bad('A chunk-size line has no size.');
-          if (byte === CR) this.#state = State.ChunkSizeLf;
-          else if (byte === 0x3b) this.#state = State.ChunkExt;
-          else if (byte === 0x20 || byte === 0x09) this.#state = State.ChunkSizeWs;
-          else throw bad('A chunk-size line is malformed.');
-          continue;
-        }
-        case State.ChunkSizeWs:
-          if (byte === CR) this.#state = State.ChunkSizeLf;
-          else if (byte === 0x3b) this.#state = State.ChunkExt;
-          else if (byte !== 0x20 && byte !== 0x09) throw bad('A chunk-size line is malformed.');
-          continue;
-        case State.ChunkExt:
-          if (byte === CR) this.#state = State.ChunkSizeLf;
-          else if (byte < 0x20 && byte !== 0x09) throw bad('A chunk extension holds a control character.');
-          continue;
-        case State.ChunkSizeLf:
-          if (byte !== LF) throw bad('A chunk-size line ends without LF.');
-          this.#lineBytes = 0;
-          if (this.#remaining === 0) {
-            this.#state = State.Trailer;
-            this.#lineEmpty = true;
-            this.#prevCr = false;
-          } else {
-            this.#state = State.ChunkData;
-            return at;
-          }
-          continue;
-        case State.ChunkDataCr:
-          if (byte !== CR) throw bad('A chunk is longer than its size.');
-          this.#state = State.ChunkDataLf;
-          continue;
-        case State.ChunkDataLf:
-          if (byte !== LF) throw bad('A chunk does not end with CRLF.');
-          this.#state = State.ChunkSize;
-          this.#remaining = 0;
-          this.#lineBytes = 0;
-          return at;
-        case State.Trailer:
-          // Trailers are read and dropped (we do not forward them), bounded by maxLineBytes in total.
-          if (byte === LF) {
-            if (!this.#prevCr) throw bad('A trailer line ends without CR.');
-            if (this.#lineEmpty) {
-              this.#state = State.Done;
-              this.sink.complete();
-              return at;
-            }
-            this.#lineEmpty = true;
-          } else if (this.#prevCr) {
-            throw bad('A trailer line holds a bare CR.');
-          } else if (byte !== CR) {
-            this.#lineEmpty = false;
-          }
-          this.#prevCr = byte === CR;
-          continue;
-        default:
-          return at - 1;
-      }
-    }
-    return at;
-  }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  return -1;
 }
 
 function lowerJoined(value: string | string[] | undefined): string {
