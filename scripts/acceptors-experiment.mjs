@@ -22,16 +22,16 @@
  * and each received server's connections must be handed to the HTTP server, or nobody answers them.
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
+import net from 'node:net';
 
 const extra = Math.max(0, Number(process.env.ACCEPTORS ?? 7));
 const helper = `process.on('message', (m, h) => {
   process.send('back', h, () => { h.close(); if (m === 'last') process.disconnect(); });
 });`;
 
-const listen = http.Server.prototype.listen;
+const listen = net.Server.prototype.listen;
 let dataPlane;
-http.Server.prototype.listen = function (...args) {
+net.Server.prototype.listen = function (...args) {
   // The data plane listens first (startFulcrum); the admin listener comes after it.
   if (!dataPlane) {
     dataPlane = this;

@@ -7,7 +7,8 @@
  *   T <handler start, epoch ms> <ms from the handler to the first body byte sent>   (streams only)
  *
  * from Node's `net.server.socket` and `http.server.request.start` diagnostics channels and Fulcrum's own
- * `fulcrum:request.end`. Together with a TTFC dump, scripts/ttfc-split.mjs shows how much of the client's
+ * `fulcrum:request.end`. Since the data plane runs its own HTTP/1.1 server instead of node:http
+ * (src/server/h1/), `http.server.request.start` no longer fires there, so only the `T` lines are written. Together with a TTFC dump, scripts/ttfc-split.mjs shows how much of the client's
  * time to first chunk passed before Fulcrum accepted the connection (docs/benchmarks.md, run 15):
  *
  *   FULCRUM_BENCH_STREAM_LOG=/tmp/s FULCRUM_BENCH_TTFC_DUMP=/tmp/ttfc npm run bench:proxy -- \

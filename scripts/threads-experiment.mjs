@@ -11,7 +11,7 @@
  * The workers listen on the main thread's socket by file descriptor (`listen({ fd })`): every event loop
  * polls the same socket and the kernel hands each connection to one of them.
  */
-import http from 'node:http';
+import net from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const root = new URL('../dist/src/', import.meta.url);
@@ -26,14 +26,14 @@ const config = { ...loaded, admin: { ...loaded.admin, enabled: false } };
 const threads = Math.max(1, Number(process.env.FULCRUM_THREADS ?? 2));
 
 if (isMainThread) {
-  const listen = http.Server.prototype.listen;
+  const listen = net.Server.prototype.listen;
   let server;
-  http.Server.prototype.listen = function (...args) {
+  net.Server.prototype.listen = function (...args) {
     server = this;
     return listen.apply(this, args);
   };
   const handle = await startFulcrum(config);
-  http.Server.prototype.listen = listen;
+  net.Server.prototype.listen = listen;
   const fd = server._handle.fd;
   for (let i = 1; i < threads; i++) {
     const worker = new Worker(new URL(import.meta.url), { workerData: { fd }, argv });
@@ -45,9 +45,9 @@ if (isMainThread) {
   console.log(`Fulcrum listening on ${handle.url} (${threads} threads, experiment)`);
   process.once('SIGTERM', () => process.exit(0));
 } else {
-  const listen = http.Server.prototype.listen;
+  const listen = net.Server.prototype.listen;
   // Whatever address the data plane asks for, listen on the main thread's socket instead.
-  http.Server.prototype.listen = function (...args) {
+  net.Server.prototype.listen = function (...args) {
     const callback = args.find((a) => typeof a === 'function');
     return listen.call(this, { fd: workerData.fd }, callback);
   };

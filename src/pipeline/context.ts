@@ -2,14 +2,16 @@
  * The request context that flows through the pipeline. The listener fills the request facts; the stages
  * fill the outcome (attempts, endpoint, status) that telemetry reports at the end.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { H1Request } from '../server/h1/connection.js';
+import type { DataPlaneResponse } from '../server/h1/response.js';
 import type { ParsedBody } from '../server/parse-request.js';
 
 export interface RequestContext {
   /** `x-request-id`: the client's when valid, else generated. */
   readonly id: string;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  /** The request, its body read whole. */
+  readonly req: H1Request;
+  readonly res: DataPlaneResponse;
   readonly method: string;
   /** Path without the query string, e.g. `/v1/chat/completions`. */
   readonly path: string;

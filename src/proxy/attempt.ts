@@ -11,15 +11,13 @@
  * the upstream connection. This is the hot path of every request, so it avoids per-request streams,
  * promises and AbortSignals beyond the one promise the retry loop awaits.
  */
-import type { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import { errors } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Deadline, DeadlineList } from '../core/deadline-list.js';
 import { FulcrumError } from '../core/errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Endpoint } from '../pool/endpoint.js';
-import { writeEvent } from '../server/fast-write.js';
+import type { DataPlaneResponse } from '../server/h1/response.js';
 import { sseErrorEvent } from '../server/openai-error.js';
 import type { AttemptOutcome, TelemetryBus } from '../telemetry/events.js';
 import type { UpstreamController, UpstreamHandler, UpstreamHeaders } from '../upstream/types.js';
@@ -118,8 +116,8 @@ class AttemptHandler implements UpstreamHandler {
   #framer: SseFramer | undefined;
   #sse = false;
   #stallTimer: NodeJS.Timeout | undefined;
-  /** What the paused relay waits on for 'drain' (the response, or for a stream its socket). */
-  #drainSource: EventEmitter | undefined;
+  /** The response the paused relay waits on for 'drain'. */
+  #drainSource: DataPlaneResponse | undefined;
   #outcome: AttemptOutcome = 'success';
   #status: number | undefined;
   #reason: string | undefined;
@@ -246,16 +244,15 @@ class AttemptHandler implements UpstreamHandler {
     // Time to the first body byte: for a stream, its first event (engines send the head before any token).
     this.ctx.firstByteAt ??= this.deps.clock.now();
     const res = this.ctx.res;
-    // A stream's event must leave now; a plain body's chunks are left to Node, which sends them with the
-    // end of the response in one write when they arrive together (as small answers do).
-    if (this.#sse ? writeEvent(res, out) : res.write(out)) return;
+    // A stream's event must leave now; a plain body's chunks wait for the end of the microtask, and leave
+    // with the end of the response in one write when they arrive together (as small answers do).
+    if (this.#sse ? res.writeNow(out) : res.write(out)) return;
     // The client is slower than the endpoint: hold the endpoint back instead of buffering. The upstream's
-    // silence is ours while paused, so its idle deadline stops until the client drains. A stream's events
-    // may have gone straight to the socket (`writeEvent`), so its drain is the socket's.
+    // silence is ours while paused, so its idle deadline stops until the client drains.
     controller.pause();
     if (this.#idle) this.deps.idleDeadlines!.cancel(this.#idle);
-    this.#drainSource = this.#sse ? (res.socket ?? res) : res;
-    this.#drainSource.once('drain', this.#onDrain);
+    this.#drainSource = res;
+    res.once('drain', this.#onDrain);
     if (this.deps.sendTimeoutMs > 0 && !this.#stallTimer) {
       this.#stallTimer = setTimeout(() => this.#abort(new Cut('client_stalled')), this.deps.sendTimeoutMs);
     }
@@ -391,6 +388,6 @@ class AttemptHandler implements UpstreamHandler {
   }
 }
 
-function flushHead(res: ServerResponse): void {
+function flushHead(res: DataPlaneResponse): void {
   if (!res.headersSent && !res.destroyed) res.flushHeaders();
 }

@@ -5,22 +5,22 @@
  * answers, and the count of requests in flight for graceful shutdown. Nothing here may crash the process.
  */
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { deadlineListFor } from '../core/deadline-list.js';
-import { asFulcrumError, FulcrumError } from '../core/errors.js';
+import { asFulcrumError, type ErrorCode, FulcrumError } from '../core/errors.js';
 import type { Handler, RequestContext } from '../pipeline/context.js';
 import type { Pool } from '../pool/pool.js';
 import { isValidRequestId } from '../proxy/headers.js';
 import type { RetryBudget } from '../proxy/retry-budget.js';
 import type { TelemetryBus } from '../telemetry/events.js';
 import type { ClientIpResolver } from './client-ip.js';
-import { answerClientError, checkFraming, MAX_REQUEST_HEADERS } from './framing.js';
+import type { H1Request, ProtocolError } from './h1/connection.js';
+import type { DataPlaneResponse } from './h1/response.js';
+import { H1Server } from './h1/server.js';
 import { sendError } from './openai-error.js';
 import { isJsonContentType, type ParsedBody, parseBody } from './parse-request.js';
-import { ClientGoneError, readBody } from './read-body.js';
+import { MAX_CHUNK_LINE_BYTES, MAX_REQUEST_HEADERS, MAX_URL_BYTES } from './request-limits.js';
 import { hasBody, matchRoute, type Route } from './routes.js';
 
 export interface DataPlaneDeps {
@@ -39,122 +39,73 @@ export interface DataPlaneDeps {
 
 /** The listener plus the live count of requests it is serving. */
 export interface DataPlane {
-  server: http.Server;
+  server: H1Server;
   /** Requests currently being served. */
   active(): number;
   /** Resolves when no request is in flight. */
   idle(): Promise<void>;
 }
 
-/**
- * One request's place in its connection's pipeline. Callbacks rather than promises: this runs for every
- * request, and nearly always finds the previous turn already finished.
- */
-class Turn {
-  finished = false;
-  #waiters: Array<() => void> | undefined;
-
-  constructor(
-    readonly req: IncomingMessage,
-    /** The unfinished request before this one on the connection, if any. */
-    private prev: Turn | undefined,
-  ) {}
-
-  /** Runs `fn` once this request's response is finished or abandoned. */
-  afterDone(fn: () => void): void {
-    if (this.finished) fn();
-    else if (this.#waiters) this.#waiters.push(fn);
-    else this.#waiters = [fn];
-  }
-
-  /** Runs `fn` once every earlier request on the connection is done. */
-  afterPrevious(fn: () => void): void {
-    if (this.prev === undefined) fn();
-    else this.prev.afterDone(fn);
-  }
-
-  markDone(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.prev = undefined;
-    const waiters = this.#waiters;
-    this.#waiters = undefined;
-    if (waiters) for (const w of waiters) w();
-  }
-}
-
-/**
- * The newest request of each connection. Node dispatches pipelined requests as soon as they are parsed and
- * only queues their responses; we run them one at a time, so a request behind a long stream is not forwarded
- * (nor its answer buffered in memory) before the stream ends, as NGINX and HAProxy do. Kept on the socket
- * itself: a WeakMap would take one set and one delete per request in a long-lived table (see
- * docs/architecture.md, hot-path rules).
- */
-const LAST_TURN = Symbol('fulcrum.lastTurn');
-type TurnSocket = Socket & { [LAST_TURN]?: Turn | undefined };
-
-function lastTurnOf(socket: Socket): Turn | undefined {
-  return (socket as TurnSocket)[LAST_TURN];
-}
+/** The error code of each refusal the server answers before a request reaches the pipeline. */
+const PROTOCOL_CODES: Record<ProtocolError['status'], ErrorCode> = {
+  400: 'invalid_request',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  414: 'invalid_request',
+  417: 'invalid_request',
+  431: 'invalid_request',
+  501: 'invalid_request',
+  505: 'invalid_request',
+};
 
 export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const { listen } = deps;
   let active = 0;
   let idleWaiters: Array<() => void> = [];
-  const bodyDeadlines = deadlineListFor(listen.bodyTimeoutMs, () => deps.clock.now());
+  const now = (): number => deps.clock.now();
 
-  const server = http.createServer(
-    {
-      headersTimeout: listen.headersTimeoutMs,
-      requestTimeout: listen.headersTimeoutMs + listen.bodyTimeoutMs,
-      keepAliveTimeout: listen.keepAliveTimeoutMs,
-      maxHeaderSize: listen.maxHeaderBytes,
-      // Node checks the header/request deadlines on this period; its 30 s default makes them coarse.
-      connectionsCheckingInterval: 1_000,
-      noDelay: true,
-      // Checked in `checkFraming` instead, so the 400 carries an OpenAI-style body like every other error.
-      requireHostHeader: false,
+  const server = new H1Server({
+    limits: {
+      maxHeadBytes: listen.maxHeaderBytes,
+      maxHeaders: MAX_REQUEST_HEADERS,
+      maxTargetBytes: MAX_URL_BYTES,
+      maxLineBytes: MAX_CHUNK_LINE_BYTES,
     },
-    (req, res) => {
+    maxBodyBytes: listen.maxBodyBytes,
+    headDeadlines: deadlineListFor(listen.headersTimeoutMs, now),
+    bodyDeadlines: deadlineListFor(listen.bodyTimeoutMs, now),
+    idleDeadlines: deadlineListFor(listen.keepAliveTimeoutMs, now),
+    keepAliveTimeoutSec: Math.max(1, Math.floor(listen.keepAliveTimeoutMs / 1000)),
+    isShuttingDown: () => deps.isShuttingDown(),
+    onRequest(req, res) {
       active += 1;
-      const socket = req.socket;
-      const prior = lastTurnOf(socket);
-      const turn = new Turn(req, prior?.finished === false ? prior : undefined);
-      (socket as TurnSocket)[LAST_TURN] = turn;
-      // One listener serves three purposes: the client-gone flag, the pipelining turn, the last turn.
+      // `aborted`: the client went away before its response finished.
       const clientGone = { aborted: false };
       const done = (): void => {
         if (!res.writableFinished) clientGone.aborted = true;
         res.off('close', done);
-        socket.off('close', done);
-        turn.markDone();
-        if (lastTurnOf(socket) === turn) (socket as TurnSocket)[LAST_TURN] = undefined;
       };
-      res.on('error', ignore);
-      if (socket.destroyed) done();
-      else {
-        res.on('close', done);
-        socket.on('close', done);
-      }
-      turn.afterPrevious(() => {
-        // Not writable: an earlier response closed the connection (`Connection: close` after a framing
-        // error, a timeout…), and a request pipelined behind it must not run.
-        if (res.destroyed || !socket.writable) {
+      res.on('close', done);
+      // `handle` answers its own errors; a rejection here is a bug, counted and answered as a 500.
+      handle(req, res, clientGone).then(leave, (err: unknown) => {
+        try {
+          deps.onInternalError(err);
+          sendError(res, err);
+        } finally {
           leave();
-          return;
         }
-        // `handle` answers its own errors; a rejection here is a bug, counted and answered as a 500.
-        handle(req, res, clientGone).then(leave, (err: unknown) => {
-          try {
-            deps.onInternalError(err);
-            sendError(res, err);
-          } finally {
-            leave();
-          }
-        });
       });
     },
-  );
+    onProtocolError(error, res) {
+      sendError(
+        res,
+        new FulcrumError(PROTOCOL_CODES[error.status], error.message, { status: error.status }),
+        {
+          connection: 'close',
+        },
+      );
+    },
+  });
   function leave(): void {
     active -= 1;
     if (active === 0 && idleWaiters.length > 0) {
@@ -163,30 +114,17 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       for (const w of waiters) w();
     }
   }
-  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
-  server.on('clientError', (err, socket) => {
-    const s = socket as Socket;
-    const turn = lastTurnOf(s);
-    // The error belongs to the request after the newest one when that one was fully received: answer it
-    // after the responses ahead of it, or the 400 would overtake (and cut) a response still in flight. A
-    // request whose own body failed to parse is answered once the requests before it are done.
-    // Deferred a tick so that a response which closes the connection has ended the socket by then.
-    const answer = (): void => queueMicrotask(() => answerClientError(err, s));
-    if (turn === undefined) answer();
-    else if (turn.req.complete) turn.afterDone(answer);
-    else turn.afterPrevious(answer);
-  });
 
   async function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: H1Request,
+    res: DataPlaneResponse,
     clientGone: { aborted: boolean },
   ): Promise<void> {
     const id = isValidRequestId(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
-    const url = req.url ?? '/';
+    const url = req.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
+    const method = req.method;
     const peerIp = req.socket.remoteAddress ?? '';
     const startedAt = deps.clock.now();
     const ctx: Mutable<RequestContext> = {
@@ -210,14 +148,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     };
     let started = false;
     let leaveBudget: (() => void) | undefined;
-    let closeConnection = false;
     try {
-      const framing = checkFraming(req, url);
-      if (framing !== undefined) {
-        // The rest of the connection's bytes cannot be trusted to be framed the way we think.
-        closeConnection = true;
-        throw framing;
-      }
       const route = matchRoute(method, path);
       if ('error' in route) {
         throw route.error === 'not_found'
@@ -235,7 +166,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         if (!isJsonContentType(req.headers['content-type']) && route.kind === 'inference') {
           throw new FulcrumError('invalid_request', 'Content-Type must be application/json.');
         }
-        ctx.body = await readBody(req, { maxBytes: listen.maxBodyBytes, deadlines: bodyDeadlines });
+        ctx.body = req.body;
         ctx.parsed = parseRouted(ctx.body, path, route, req.headers['content-type']);
       }
       started = true;
@@ -248,10 +179,6 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       leaveBudget = deps.budget.enter();
       await deps.handler(ctx);
     } catch (err) {
-      if (err instanceof ClientGoneError) {
-        ctx.errorCode = 'client_gone';
-        return;
-      }
       const error = asFulcrumError(err);
       if (error.code === 'internal_error') deps.onInternalError(err);
       ctx.errorCode = error.code;
@@ -260,7 +187,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         'x-request-id': id,
         'x-fulcrum-backend': ctx.endpoint ?? 'none',
         'x-fulcrum-attempts': String(ctx.attempts),
-        ...(deps.isShuttingDown() || closeConnection ? { connection: 'close' } : {}),
+        ...(deps.isShuttingDown() ? { connection: 'close' } : {}),
       });
     } finally {
       leaveBudget?.();
@@ -308,7 +235,6 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const EMPTY = Buffer.alloc(0);
 
-function ignore(): void {}
 const CREATED = Math.floor(Date.now() / 1000);
 
 function modelObject(id: string): Record<string, unknown> {

@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { asFulcrumError, type FulcrumError } from '../core/errors.js';
+import type { DataPlaneResponse } from './h1/response.js';
 
 /**
  * Statuses answered before the request was fully read or understood (size, deadline, URL, header limits,
@@ -25,7 +26,11 @@ export function toOpenAIError(err: FulcrumError): OpenAIErrorBody {
  * Sends an error response if nothing was sent yet; otherwise ends the response (a half-sent body cannot be
  * turned into an error). Extra headers (x-request-id, x-fulcrum-*) are added when given. Never throws.
  */
-export function sendError(res: ServerResponse, error: unknown, extraHeaders?: Record<string, string>): void {
+export function sendError(
+  res: DataPlaneResponse | ServerResponse,
+  error: unknown,
+  extraHeaders?: Record<string, string>,
+): void {
   const err = asFulcrumError(error);
   if (res.destroyed || res.writableEnded) return;
   if (res.headersSent) {

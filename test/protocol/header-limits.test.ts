@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MAX_REQUEST_HEADERS, MAX_URL_BYTES } from '../../src/server/framing.js';
+import { MAX_REQUEST_HEADERS, MAX_URL_BYTES } from '../../src/server/request-limits.js';
 import { type Cluster, chat, startCluster } from '../support/cluster.js';
 import { rawExchange } from '../support/http.js';
 import { assertHealthy, forwarded, parseResponses, portOf, rawRequest } from './support.js';

@@ -183,6 +183,8 @@ describe('request parser', () => {
       ['GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400], // whitespace before the colon
       ['GET / HTTP/1.1\r\nHost: x\r\nA: b\x01c\r\n\r\n', 400], // control character
       ['GET /  HTTP/1.1\r\nHost: x\r\n\r\n', 400], // malformed request line
+      ['BREW / HTTP/1.1\r\nHost: x\r\n\r\n', 400], // not an HTTP method
+      ['CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n', 400],
       ['GET / HTTP/1.1\r\n\r\n', 400], // no Host
       ['GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 400],
       ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n', 400],

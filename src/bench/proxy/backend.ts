@@ -12,8 +12,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeEvent } from '../../server/fast-write.js';
 import { DEFAULT_LISTEN_BACKLOG } from '../../server/listen-backlog.js';
+import { writeEvent } from './fast-write.js';
 import { startPauseLog } from './pause-log.js';
 
 /** Options for {@link startBackends}. */

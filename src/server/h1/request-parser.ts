@@ -4,8 +4,8 @@
  * Fulcrum spends per open stream above a plain byte relay).
  *
  * It accepts what RFC 9112 says a request is and refuses the rest with the status a client should see:
- * - 400 for a malformed request line or header, a bare CR or LF, obsolete line folding, whitespace before a
- *   colon, control characters in a value, a bad or conflicting Content-Length, Content-Length together with
+ * - 400 for a malformed request line or header, a method outside HTTP's own (CONNECT included), a bare CR or LF, obsolete line folding, whitespace before a
+ *   colon, control characters in a value, a bad or repeated Content-Length, an ambiguous Transfer-Encoding, Content-Length together with
  *   Transfer-Encoding, Transfer-Encoding in HTTP/1.0, more than one Host, or an HTTP/1.1 request without one
  *   (the shapes request smuggling is built from);
  * - 414 for a request target over the limit, 431 for too many or too large header fields;
@@ -75,6 +75,9 @@ const VALUE_CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
 /** Leading empty lines before a request line that are skipped (RFC 9112 §2.2: "at least one"). */
 const MAX_LEADING_EMPTY_LINES = 8;
+
+/** The methods a request may use (RFC 9110 §9 and PATCH, RFC 5789), CONNECT excepted. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']);
 
 /** Fields node:http keeps only the first of when repeated (`IncomingMessage#headers`). */
 const FIRST_WINS = new Set([
@@ -201,6 +204,8 @@ export class RequestParser {
     const requestLine = REQUEST_LINE.exec(lines[0]!);
     if (!requestLine) throw bad('The request line is malformed.');
     const [, method, url, major, minor] = requestLine as unknown as [string, string, string, string, string];
+    // Methods outside HTTP's own are refused, as llhttp does; CONNECT too (a tunnel is not an API call).
+    if (!METHODS.has(method)) throw bad(`Method ${method.slice(0, 32)} is not supported.`);
     if (major !== '1' || (minor !== '0' && minor !== '1')) {
       throw new RequestParseError(505, `HTTP/${major}.${minor} is not supported.`);
     }
@@ -253,18 +258,19 @@ export class RequestParser {
         .toLowerCase()
         .split(',')
         .map((c) => c.trim());
-      if (list.length !== 1 || list[0] !== 'chunked') {
+      // `chunked` more than once, or not last, leaves the body's end ambiguous: refused as llhttp does.
+      const chunkedAt = list.indexOf('chunked');
+      if (chunkedAt !== -1 && (chunkedAt !== list.length - 1 || list.lastIndexOf('chunked') !== chunkedAt)) {
+        throw bad('The Transfer-Encoding is ambiguous.');
+      }
+      if (list.length !== 1 || chunkedAt !== 0) {
         throw new RequestParseError(501, 'Only `Transfer-Encoding: chunked` is supported.');
       }
       chunked = true;
     } else if (lengths.length > 0) {
-      const values = lengths
-        .join(',')
-        .split(',')
-        .map((v) => v.trim());
-      const first = values[0]!;
-      if (!DIGITS.test(first) || values.some((v) => v !== first)) throw bad('The Content-Length is invalid.');
-      contentLength = Number(first);
+      // One Content-Length field with one value: repeats, even equal ones, are refused as llhttp does.
+      if (lengths.length > 1 || !DIGITS.test(lengths[0]!)) throw bad('The Content-Length is invalid.');
+      contentLength = Number(lengths[0]);
     }
 
     const expect = headers.expect;

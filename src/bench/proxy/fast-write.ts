@@ -1,7 +1,8 @@
 /**
- * Writing a response body's chunks with as few syscalls and as little stream machinery as Node allows. Used
- * for every relayed stream event (proxy/attempt.ts) and by the bench's backends, which share the machine
- * with the proxy they serve.
+ * Writing a node:http response's stream events with as few syscalls and as little stream machinery as Node
+ * allows: the bench's backends use it, since they share the machine with the proxy they serve. (Fulcrum's
+ * data plane no longer runs on node:http; its responses write each event as one frame themselves,
+ * src/server/h1/response.ts.)
  */
 import type { ServerResponse } from 'node:http';
 

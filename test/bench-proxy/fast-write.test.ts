@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { writeEvent } from '../../src/server/fast-write.js';
+import { writeEvent } from '../../src/bench/proxy/fast-write.js';
 
 /** Serves one response with `respond`, fetches it over a raw socket, returns the raw bytes. */
 async function rawResponse(respond: (res: ServerResponse) => void): Promise<string> {

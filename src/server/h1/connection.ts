@@ -1,0 +1,291 @@
+/**
+ * One client connection of the data plane's HTTP/1.1 server: parses requests, enforces the head and body
+ * deadlines and the body size limit, buffers each request's body (Fulcrum routes on its JSON, so the whole
+ * body is needed before anything is forwarded), and hands complete requests to the handler one at a time.
+ *
+ * Pipelined requests wait, unparsed, until the response before them has ended, so a request behind a long
+ * stream is neither forwarded nor buffered in memory before the stream ends (as NGINX and HAProxy do). A
+ * request the parser refuses is answered in order too, and closes the connection: once framing is in
+ * doubt, the following bytes cannot be trusted to be the next request.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Deadline, DeadlineList } from '../../core/deadline-list.js';
+import { ListNode } from '../../core/intrusive-list.js';
+import {
+  type RequestHead,
+  RequestParseError,
+  RequestParser,
+  type RequestParserLimits,
+} from './request-parser.js';
+import { H1Response, type ResponseOwner } from './response.js';
+
+/** A complete request, as the handler gets it. */
+export interface H1Request {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: '1.0' | '1.1';
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: Socket;
+  /** The whole body (empty when there is none). */
+  readonly body: Buffer;
+}
+
+/** Why a connection answers without a handler: the status and the message of the error body. */
+export interface ProtocolError {
+  status: 400 | 408 | 413 | 414 | 417 | 431 | 501 | 505;
+  message: string;
+}
+
+export interface ConnectionSettings {
+  limits: RequestParserLimits;
+  /** Largest request body, bytes: 413 beyond (before reading it, when Content-Length says so). */
+  maxBodyBytes: number;
+  /** From a connection's first byte (or its opening) to the end of a request head. */
+  headDeadlines: DeadlineList | undefined;
+  /** From the end of a head to the end of its body. */
+  bodyDeadlines: DeadlineList | undefined;
+  /** An idle keep-alive connection is closed after this long. */
+  idleDeadlines: DeadlineList | undefined;
+  keepAliveTimeoutSec: number;
+  isShuttingDown(): boolean;
+  /** Runs one request; it must end or destroy `res`. */
+  onRequest(req: H1Request, res: H1Response): void;
+  /** Answers a request the connection refused; the connection closes after it. */
+  onProtocolError(error: ProtocolError, res: H1Response): void;
+}
+
+/** Unparsed bytes a connection holds while a response is in progress before it stops reading. */
+const MAX_HELD_BYTES = 64 * 1024;
+
+export class ClientConnection extends ListNode implements ResponseOwner {
+  readonly #parser: RequestParser;
+  #head: RequestHead | undefined;
+  #body: Buffer[] = [];
+  #bodyBytes = 0;
+  /** The response in progress, if any. */
+  #response: H1Response | undefined;
+  /** Bytes received while a response was in progress: the next requests, parsed once it ends. */
+  #held: Buffer | undefined;
+  #deadline: Deadline | undefined;
+  #deadlineList: DeadlineList | undefined;
+  /** No more requests: an error was answered, or a response said `Connection: close`. */
+  #closing = false;
+  #closed = false;
+  readonly #expire = (): void => this.#timedOut();
+
+  constructor(
+    readonly socket: Socket,
+    private readonly settings: ConnectionSettings,
+    /** Called once, when the socket closed. */
+    private readonly onClosed: (conn: ClientConnection) => void,
+  ) {
+    super();
+    this.#parser = new RequestParser(
+      {
+        head: (head) => this.#onHead(head),
+        body: (chunk) => this.#onBody(chunk),
+        complete: () => this.#onComplete(),
+      },
+      settings.limits,
+    );
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#onClose());
+    socket.on('drain', () => this.#response?.emit('drain'));
+    // A connection that never sends a byte is cut by the head deadline too (slowloris, S25).
+    this.#arm(settings.headDeadlines);
+  }
+
+  /** Whether a request is being received or answered (graceful shutdown spares these). */
+  get busy(): boolean {
+    return this.#response !== undefined || !this.#parser.idle || this.#head !== undefined;
+  }
+
+  /** Closes the connection now. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // ResponseOwner
+
+  ended(res: H1Response, close: boolean): void {
+    if (res !== this.#response) return;
+    this.#response = undefined;
+    if (close || this.#closing || this.settings.isShuttingDown()) {
+      this.#closing = true;
+      this.#disarm();
+      this.socket.end();
+      return;
+    }
+    this.#arm(this.settings.idleDeadlines);
+    const held = this.#held;
+    this.#held = undefined;
+    if (this.socket.isPaused()) this.socket.resume();
+    // Not from inside `res.end()`: the next request starts once the caller of `end` has returned.
+    if (held) queueMicrotask(() => (this.#closing ? undefined : this.#parse(held)));
+  }
+
+  // Socket events
+
+  #onData(chunk: Buffer): void {
+    if (this.#closing) return;
+    if (this.#response) {
+      // Pipelined behind a response in progress: kept for later, within a bound.
+      this.#held = this.#held ? Buffer.concat([this.#held, chunk]) : chunk;
+      if (this.#held.length > MAX_HELD_BYTES) this.socket.pause();
+      return;
+    }
+    this.#parse(chunk);
+  }
+
+  #parse(buf: Buffer): void {
+    let at = 0;
+    while (at < buf.length && !this.#closing && !this.#response) {
+      if (this.#parser.idle && this.#deadlineList !== this.settings.headDeadlines) {
+        this.#arm(this.settings.headDeadlines);
+      }
+      try {
+        at = this.#parser.execute(buf, at, buf.length);
+      } catch (err) {
+        // Anything else thrown here is a bug; the request still gets a 400 rather than the process dying.
+        this.#refuse(
+          err instanceof RequestParseError
+            ? { status: err.status, message: err.message }
+            : { status: 400, message: 'Malformed HTTP request.' },
+        );
+        return;
+      }
+      if (this.#parser.done) this.#parser.reset();
+    }
+    if (at < buf.length && this.#response && !this.#closing) this.#held = buf.subarray(at);
+  }
+
+  #onHead(head: RequestHead): void {
+    this.#head = head;
+    this.#body = [];
+    this.#bodyBytes = 0;
+    if (head.contentLength > this.settings.maxBodyBytes) {
+      this.#refuse({
+        status: 413,
+        message: `Request body exceeds the limit of ${this.settings.maxBodyBytes} bytes.`,
+      });
+      this.#parser.stop();
+      return;
+    }
+    const hasBody = head.chunked || head.contentLength > 0;
+    if (hasBody) {
+      this.#arm(this.settings.bodyDeadlines);
+      if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+  }
+
+  #onBody(chunk: Buffer): void {
+    if (this.#closing) return;
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes > this.settings.maxBodyBytes) {
+      this.#refuse({
+        status: 413,
+        message: `Request body exceeds the limit of ${this.settings.maxBodyBytes} bytes.`,
+      });
+      this.#parser.stop();
+      return;
+    }
+    // A copy: `chunk` is a view of the socket's buffer, which the next read may reuse.
+    this.#body.push(Buffer.from(chunk));
+  }
+
+  #onComplete(): void {
+    const head = this.#head;
+    if (!head || this.#closing) return;
+    this.#head = undefined;
+    this.#disarm();
+    const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body, this.#bodyBytes);
+    this.#body = [];
+    const res = this.#newResponse(head);
+    this.#response = res;
+    this.#parser.stop();
+    this.settings.onRequest(
+      {
+        method: head.method,
+        url: head.url,
+        httpVersion: head.httpVersion,
+        headers: head.headers,
+        socket: this.socket,
+        body,
+      },
+      res,
+    );
+  }
+
+  #onEnd(): void {
+    // The client will send nothing more. One that half-closes mid-request or mid-response is treated as
+    // gone, as node:http does by default; an idle one is simply closed.
+    this.socket.destroy();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#disarm();
+    this.#closing = true;
+    const res = this.#response;
+    this.#response = undefined;
+    res?.emitClose();
+    this.onClosed(this);
+  }
+
+  // Refusals and deadlines
+
+  #refuse(error: ProtocolError): void {
+    this.#closing = true;
+    this.#disarm();
+    const head = this.#head;
+    this.#head = undefined;
+    const res = this.#newResponse(head, false);
+    this.#response = res;
+    this.settings.onProtocolError(error, res);
+  }
+
+  #timedOut(): void {
+    this.#deadline = this.#deadlineList = undefined;
+    if (this.#response) return;
+    if (this.#head === undefined && this.#parser.idle) {
+      // Nothing of a request arrived: an idle connection (or one that never spoke) is just closed.
+      this.socket.destroy();
+      return;
+    }
+    const body = this.#head !== undefined;
+    this.#refuse({
+      status: 408,
+      message: body ? 'Timed out reading the request body.' : 'Timed out reading the request.',
+    });
+  }
+
+  #newResponse(head: RequestHead | undefined, keepAlive = head?.keepAlive ?? false): H1Response {
+    return new H1Response(
+      this.socket,
+      this,
+      {
+        head: head?.method === 'HEAD',
+        http10: head?.httpVersion === '1.0',
+        keepAlive,
+        keepAliveTimeoutSec: this.settings.keepAliveTimeoutSec,
+      },
+      this.settings.isShuttingDown,
+    );
+  }
+
+  #arm(list: DeadlineList | undefined): void {
+    this.#disarm();
+    if (!list) return;
+    this.#deadlineList = list;
+    this.#deadline = list.add(this.#expire);
+  }
+
+  #disarm(): void {
+    if (this.#deadline) this.#deadlineList!.cancel(this.#deadline);
+    this.#deadline = this.#deadlineList = undefined;
+  }
+}
