@@ -24,7 +24,7 @@ export interface HeadReaderErrors {
 
 export class HeadReader {
   /** Bytes of an unfinished head, when it spans reads (copied: the caller's buffer may be reused). */
-  #parts: Buffer[] = [];
+  #parts: Buffer[] | undefined;
   #bytes = 0;
 
   /**
@@ -43,7 +43,7 @@ export class HeadReader {
 
   /** Drops any held bytes: the next read starts a new head. */
   reset(): void {
-    this.#parts.length = 0;
+    this.#parts = undefined;
     this.#bytes = 0;
   }
 
@@ -63,7 +63,7 @@ export class HeadReader {
       endAt = at + found + 4;
     } else {
       // The blank line may straddle reads: search from 3 bytes back into what is held.
-      const joined = Buffer.concat([...this.#parts, buf.subarray(at, end)]);
+      const joined = Buffer.concat([...(this.#parts ?? []), buf.subarray(at, end)]);
       const found = joined.indexOf(HEAD_END, Math.max(0, held - 3));
       if (found === -1) return this.#hold(buf, at, end);
       head = joined.subarray(0, found);
@@ -76,11 +76,12 @@ export class HeadReader {
 
   #hold(buf: Buffer, at: number, end: number): undefined {
     for (let i = buf.indexOf(LF, at); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) {
-      const before = i > at ? buf[i - 1] : this.#parts.at(-1)?.at(-1);
+      const before = i > at ? buf[i - 1] : this.#parts?.at(-1)?.at(-1);
       if (before !== CR) throw this.errors.bareLf();
     }
     this.#bytes += end - at;
     if (this.#bytes > this.maxBytes) throw this.errors.tooLarge();
+    this.#parts ??= [];
     this.#parts.push(Buffer.from(buf.subarray(at, end)));
     return undefined;
   }

@@ -58,7 +58,9 @@ export class ResponseParser {
   /** Head bytes of an unfinished head, when it spans reads. */
   readonly #head: HeadReader;
   #remaining = 0;
-  readonly #chunked: ChunkedDecoder;
+  /** Made on the first chunked body: most connections never see one. */
+  #chunked: ChunkedDecoder | undefined;
+  readonly #maxLineBytes: number;
   readonly #onChunk = (chunk: Buffer): void => this.sink.body(chunk);
   #stop = false;
   /** Whether the connection may carry another request after this response. */
@@ -70,7 +72,7 @@ export class ResponseParser {
     private readonly sink: ResponseSink,
     limits: ParserLimits = DEFAULT_PARSER_LIMITS,
   ) {
-    this.#chunked = new ChunkedDecoder(limits.maxLineBytes, bad);
+    this.#maxLineBytes = limits.maxLineBytes;
     this.#head = new HeadReader(limits.maxHeadBytes, {
       tooLarge: () => bad('The response head is too large.'),
       bareLf: () => bad('A response head line ends without CR.'),
@@ -118,8 +120,8 @@ export class ResponseParser {
           at = this.#counted(buf, at, end);
           break;
         case State.Chunked:
-          at = this.#chunked.step(buf, at, end, this.#onChunk);
-          if (this.#chunked.done) {
+          at = this.#chunked!.step(buf, at, end, this.#onChunk);
+          if (this.#chunked!.done) {
             this.#state = State.Done;
             this.sink.complete();
           }
@@ -216,6 +218,7 @@ export class ResponseParser {
         throw bad('The response has a Transfer-Encoding other than chunked.');
       // With both headers the length is ignored, and the connection must not be reused (§6.3, item 3).
       if (headers['content-length'] !== undefined) this.keepAlive = false;
+      this.#chunked ??= new ChunkedDecoder(this.#maxLineBytes, bad);
       this.#chunked.reset();
       this.#state = State.Chunked;
       return;

@@ -10,13 +10,14 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Deadline, DeadlineList } from '../../core/deadline-list.js';
+import { type Deadline, DeadlineList } from '../../core/deadline-list.js';
 import { ListNode } from '../../core/intrusive-list.js';
 import {
   type RequestHead,
   RequestParseError,
   RequestParser,
   type RequestParserLimits,
+  type RequestSink,
 } from './request-parser.js';
 import { H1Response, type ResponseOwner } from './response.js';
 
@@ -55,10 +56,13 @@ export interface ConnectionSettings {
   onProtocolError(error: ProtocolError, res: H1Response): void;
 }
 
+/** A connection we closed waits this long (2 s) for the client to close its side, then is destroyed. */
+const LINGER = new DeadlineList(2_000);
+
 /** Unparsed bytes a connection holds while a response is in progress before it stops reading. */
 const MAX_HELD_BYTES = 64 * 1024;
 
-export class ClientConnection extends ListNode implements ResponseOwner {
+export class ClientConnection extends ListNode implements ResponseOwner, RequestSink {
   readonly #parser: RequestParser;
   #head: RequestHead | undefined;
   #body: Buffer[] = [];
@@ -72,6 +76,7 @@ export class ClientConnection extends ListNode implements ResponseOwner {
   /** No more requests: an error was answered, or a response said `Connection: close`. */
   #closing = false;
   #closed = false;
+  #linger: Deadline | undefined;
   readonly #expire = (): void => this.#timedOut();
 
   constructor(
@@ -81,19 +86,15 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     private readonly onClosed: (conn: ClientConnection) => void,
   ) {
     super();
-    this.#parser = new RequestParser(
-      {
-        head: (head) => this.#onHead(head),
-        body: (chunk) => this.#onBody(chunk),
-        complete: () => this.#onComplete(),
-      },
-      settings.limits,
-    );
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#onClose());
-    socket.on('drain', () => this.#response?.emit('drain'));
+    this.#parser = new RequestParser(this, settings.limits);
+    // Shared listeners that find the connection on the socket: no closures per connection, since every
+    // open stream holds one connection for its whole life (docs/architecture.md, hot-path rules).
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
     // A connection that never sends a byte is cut by the head deadline too (slowloris, S25).
     this.#arm(settings.headDeadlines);
   }
@@ -108,6 +109,11 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     this.socket.destroy();
   }
 
+  /** @internal The socket drained: a paused relay may go on. */
+  drained(): void {
+    this.#response?.emit('drain');
+  }
+
   // ResponseOwner
 
   ended(res: H1Response, close: boolean): void {
@@ -117,6 +123,8 @@ export class ClientConnection extends ListNode implements ResponseOwner {
       this.#closing = true;
       this.#disarm();
       this.socket.end();
+      // A client that never closes its side would hold the socket open: it gets a little while to read.
+      this.#linger = LINGER.add(() => this.socket.destroy());
       return;
     }
     this.#arm(this.settings.idleDeadlines);
@@ -129,7 +137,8 @@ export class ClientConnection extends ListNode implements ResponseOwner {
 
   // Socket events
 
-  #onData(chunk: Buffer): void {
+  /** @internal */
+  onData(chunk: Buffer): void {
     if (this.#closing) return;
     if (this.#response) {
       // Pipelined behind a response in progress: kept for later, within a bound.
@@ -162,7 +171,8 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     if (at < buf.length && this.#response && !this.#closing) this.#held = buf.subarray(at);
   }
 
-  #onHead(head: RequestHead): void {
+  /** @internal RequestSink: a request head was parsed. */
+  head(head: RequestHead): void {
     this.#head = head;
     this.#body = [];
     this.#bodyBytes = 0;
@@ -181,7 +191,8 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     }
   }
 
-  #onBody(chunk: Buffer): void {
+  /** @internal RequestSink: body bytes (a view of the socket's buffer). */
+  body(chunk: Buffer): void {
     if (this.#closing) return;
     this.#bodyBytes += chunk.length;
     if (this.#bodyBytes > this.settings.maxBodyBytes) {
@@ -196,7 +207,8 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     this.#body.push(Buffer.from(chunk));
   }
 
-  #onComplete(): void {
+  /** @internal RequestSink: the request is complete. */
+  complete(): void {
     const head = this.#head;
     if (!head || this.#closing) return;
     this.#head = undefined;
@@ -219,16 +231,19 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     );
   }
 
-  #onEnd(): void {
+  /** @internal */
+  onEnd(): void {
     // The client will send nothing more. One that half-closes mid-request or mid-response is treated as
     // gone, as node:http does by default; an idle one is simply closed.
     this.socket.destroy();
   }
 
-  #onClose(): void {
+  /** @internal */
+  onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#disarm();
+    if (this.#linger) LINGER.cancel(this.#linger);
     this.#closing = true;
     const res = this.#response;
     this.#response = undefined;
@@ -288,4 +303,23 @@ export class ClientConnection extends ListNode implements ResponseOwner {
     if (this.#deadline) this.#deadlineList!.cancel(this.#deadline);
     this.#deadline = this.#deadlineList = undefined;
   }
+}
+
+const OWNER = Symbol('fulcrum.clientConnection');
+type OwnedSocket = Socket & { [OWNER]: ClientConnection };
+
+function onSocketData(this: Socket, chunk: Buffer): void {
+  (this as OwnedSocket)[OWNER].onData(chunk);
+}
+function onSocketEnd(this: Socket): void {
+  (this as OwnedSocket)[OWNER].onEnd();
+}
+function onSocketError(this: Socket): void {
+  this.destroy();
+}
+function onSocketClose(this: Socket): void {
+  (this as OwnedSocket)[OWNER].onClose();
+}
+function onSocketDrain(this: Socket): void {
+  (this as OwnedSocket)[OWNER].drained();
 }

@@ -118,14 +118,16 @@ export class RequestParser {
   #emptyLines = 0;
   #remaining = 0;
   #stop = false;
-  readonly #chunked: ChunkedDecoder;
+  /** Made on the first chunked body: most connections never see one. */
+  #chunked: ChunkedDecoder | undefined;
+  readonly #maxLineBytes: number;
   readonly #onChunk = (chunk: Buffer): void => this.sink.body(chunk);
 
   constructor(
     private readonly sink: RequestSink,
     private readonly limits: RequestParserLimits,
   ) {
-    this.#chunked = new ChunkedDecoder(limits.maxLineBytes, bad);
+    this.#maxLineBytes = limits.maxLineBytes;
     this.#head = new HeadReader(limits.maxHeadBytes, {
       tooLarge: () => new RequestParseError(431, 'The request head is too large.'),
       bareLf: () => bad('A request head line ends without CR.'),
@@ -166,8 +168,9 @@ export class RequestParser {
       if (this.#state === State.Head) at = this.#readHead(buf, at, end);
       else if (this.#state === State.Length) at = this.#counted(buf, at, end);
       else {
-        at = this.#chunked.step(buf, at, end, this.#onChunk);
-        if (this.#chunked.done) this.#finish();
+        const chunked = this.#chunked!;
+        at = chunked.step(buf, at, end, this.#onChunk);
+        if (chunked.done) this.#finish();
       }
     }
     return at;
@@ -285,7 +288,10 @@ export class RequestParser {
     const keepAlive = http11 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
 
     this.#state = chunked ? State.Chunked : contentLength > 0 ? State.Length : State.Done;
-    if (chunked) this.#chunked.reset();
+    if (chunked) {
+      this.#chunked ??= new ChunkedDecoder(this.#maxLineBytes, bad);
+      this.#chunked.reset();
+    }
     this.#remaining = contentLength;
     this.sink.head({
       method,
