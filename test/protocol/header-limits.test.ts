@@ -1,10 +1,11 @@
 /**
  * S30 — header size and count limits, URL length, and the underscore-header policy.
  *
- * - Head larger than `listen.maxHeaderBytes` (16 KiB default): Node's parser → 431.
- * - More than `MAX_REQUEST_HEADERS` (100) fields: 431 from the data plane. Node on its own would accept 2,000
- *   short headers (they fit in 16 KiB) and silently drop any beyond `maxHeadersCount`.
- * - Request target over `MAX_URL_BYTES` (8 KiB): 414. Node accepts anything that fits in the head.
+ * - Head larger than `listen.maxHeaderBytes` (16 KiB default): 431.
+ * - More than `MAX_REQUEST_HEADERS` (100) fields: 431. (node:http alone would accept 2,000 short headers,
+ *   which fit in 16 KiB, and silently drop any beyond `maxHeadersCount`.)
+ * - Request target over `MAX_URL_BYTES` (8 KiB): 414.
+ * All three are the data plane's request parser (src/server/h1/request-parser.ts).
  * - Header names with `_`: dropped before the upstream (NGINX's default). CGI/WSGI servers map `-` and `_` to
  *   the same variable, so `X_Forwarded_For` could impersonate the `X-Forwarded-For` Fulcrum writes. We keep
  *   the request (Envoy's REJECT_REQUEST would break clients that send harmless ones).

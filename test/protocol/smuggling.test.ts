@@ -4,14 +4,12 @@
  * its records). Pass: one 400 (501 for a transfer coding we do not implement), the connection closed, the
  * smuggled request never processed, the backends received nothing.
  *
- * Who rejects what on Node 20 (llhttp, strict mode; `insecureHTTPParser` is never enabled):
- * - Node's parser refuses most vectors itself; `clientError` answers 400 "Malformed HTTP request.".
- * - Node accepts `Transfer-Encoding: gzip, chunked` (chunked is final, so it is valid HTTP) and would hand us
- *   still-gzipped bytes; it also accepts `Transfer-Encoding` in HTTP/1.0 (decoding it as chunked) and a
- *   duplicated `Host`. The data plane refuses those (`checkFraming` in src/server/data-plane.ts). A missing
- *   `Host` is refused by Fulcrum too (Node's own 400 for it has an empty body, not an OpenAI error).
- * - `Transfer-Encoding: gzip` alone: the request handler sees the headers before llhttp reports the bad
- *   framing, so Fulcrum's 501 goes out first (Node alone would say 400).
+ * Every vector is refused by the data plane's own request parser (src/server/h1/request-parser.ts), which
+ * is as strict as llhttp and answers in OpenAI's error shape. The last column of each vector records who
+ * refused it when the data plane ran on node:http (until docs/benchmarks.md run 19): `node` for llhttp
+ * itself, `fulcrum` for the checks Fulcrum added on top (`Transfer-Encoding: gzip[, chunked]` and
+ * `Transfer-Encoding` in HTTP/1.0, which llhttp accepted; a duplicated or missing `Host`). The expected
+ * statuses did not change with the new server.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -25,7 +23,7 @@ const CHUNKED = `${LEN.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`;
 const HEAD = 'POST /v1/chat/completions HTTP/1.1\r\nHost: fulcrum.test\r\nContent-Type: application/json\r\n';
 const SMUGGLED = 'GET /v1/files?smuggled=1 HTTP/1.1\r\nHost: fulcrum.test\r\n\r\n';
 
-/** [name, raw request, expected status, who answers on Node 20]. */
+/** [name, raw request, expected status, who refused it on node:http]. */
 const VECTORS: Array<[string, string, 400 | 501, 'node' | 'fulcrum']> = [
   [
     'TE chunked + Content-Length',
@@ -132,7 +130,7 @@ describe('S26 request smuggling', () => {
   });
 
   for (const [name, bytes, expected, by] of VECTORS) {
-    test(`${name} → ${expected} (${by}), closed, follower never processed`, async () => {
+    test(`${name} → ${expected} (on node:http: ${by}), closed, follower never processed`, async () => {
       const before = forwarded(c);
       const r = await rawExchange(portOf(c), bytes + SMUGGLED);
       const responses = parseResponses(r.data);
