@@ -75,7 +75,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     headDeadlines: deadlineListFor(listen.headersTimeoutMs, now),
     bodyDeadlines: deadlineListFor(listen.bodyTimeoutMs, now),
     idleDeadlines: deadlineListFor(listen.keepAliveTimeoutMs, now),
-    keepAliveTimeoutSec: Math.max(1, Math.floor(listen.keepAliveTimeoutMs / 1000)),
+    keepAliveTimeoutSec: Math.floor(listen.keepAliveTimeoutMs / 1000),
     isShuttingDown: () => deps.isShuttingDown(),
     onRequest(req, res) {
       active += 1;

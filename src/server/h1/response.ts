@@ -49,7 +49,7 @@ export interface ResponseFraming {
   http10: boolean;
   /** Whether the connection may carry another request afterwards. */
   keepAlive: boolean;
-  /** Advertised in `Keep-Alive: timeout=N` (seconds), as node:http does. */
+  /** Advertised in `Keep-Alive: timeout=N` (seconds), as node:http does; 0: no idle timeout, not advertised. */
   keepAliveTimeoutSec: number;
 }
 
@@ -149,7 +149,11 @@ export class H1Response extends EventEmitter implements DataPlaneResponse {
     }
     this.#closeAfter = close || !this.framing.keepAlive || this.shuttingDown();
     if (this.#closeAfter) lines += 'connection: close\r\n';
-    else lines += `connection: keep-alive\r\nkeep-alive: timeout=${this.framing.keepAliveTimeoutSec}\r\n`;
+    else {
+      lines += 'connection: keep-alive\r\n';
+      const idleSec = this.framing.keepAliveTimeoutSec;
+      if (idleSec > 0) lines += `keep-alive: timeout=${idleSec}\r\n`;
+    }
     if (!date) lines += `date: ${httpDate()}\r\n`;
     this.statusCode = status;
     this.headersSent = true;
