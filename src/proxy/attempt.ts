@@ -233,7 +233,7 @@ class AttemptHandler implements UpstreamHandler {
     // An SSE head goes out at once (engines send it before the first token, and a client waiting on a long
     // prefill should know it was accepted) — but after the current parse, so that when the first event came
     // in the same read, head and event share one write instead of costing a syscall each.
-    if (sse) queueMicrotask(() => flushHead(res));
+    if (sse) queueMicrotask(() => res.flushHeaders());
   }
 
   onResponseData(controller: UpstreamController, chunk: Buffer): void {
@@ -386,8 +386,4 @@ class AttemptHandler implements UpstreamHandler {
     this.#drainSource = undefined;
     this.deps.live.delete(this.#live);
   }
-}
-
-function flushHead(res: DataPlaneResponse): void {
-  if (!res.headersSent && !res.destroyed) res.flushHeaders();
 }

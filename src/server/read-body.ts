@@ -1,7 +1,7 @@
 /**
  * Reads a request body with hard bounds: a size cap (413 as soon as it is known, before reading when
- * Content-Length says so) and a deadline for the whole body (408, against slow-body attacks). The body must
- * be complete before routing, since the JSON decides where the request goes.
+ * Content-Length says so) and a deadline for the whole body (408, against slow-body attacks), for the admin
+ * listener's node:http requests. (The data plane's server reads bodies itself, src/server/h1/connection.ts.)
  */
 import type { IncomingMessage } from 'node:http';
 import type { DeadlineList } from '../core/deadline-list.js';

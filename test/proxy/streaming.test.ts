@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { afterEach, describe, test } from 'node:test';
+import { rawClient, rawRequest } from '../protocol/support.js';
 import { type Cluster, chat, startCluster } from '../support/cluster.js';
 import { postJson, sleep, streamChat, waitFor } from '../support/http.js';
 
@@ -55,6 +56,22 @@ describe('streaming', () => {
       await waitFor(() => c!.fulcrum.pool.get('a')!.state.inflight === 0, 1_000, 'in-flight back to 0');
     });
   }
+
+  test('an SSE head reaches the client at once, before the first token (a long prefill is visibly accepted)', async () => {
+    // The endpoint sends its head and then nothing: only the head can reach the client.
+    c = await startCluster([{ tokens: 5, stallAfter: 0 }]);
+    const client = rawClient(Number(new URL(c.chatUrl).port));
+    client.socket.write(
+      rawRequest('POST', '/v1/chat/completions', { body: JSON.stringify(chat({ stream: true })) }),
+    );
+    try {
+      await waitFor(() => client.data().includes('\r\n\r\n'), 2_000);
+      assert.match(client.data(), /^HTTP\/1\.1 200 /);
+      assert.match(client.data(), /content-type: text\/event-stream/i);
+    } finally {
+      client.socket.destroy();
+    }
+  });
 
   test('S05: a stalled stream ends with an idle-timeout error event; the backend sees the close', async () => {
     c = await startCluster([{ tokens: 100, stallAfter: 10 }], { timeouts: { idleMs: 400 } });

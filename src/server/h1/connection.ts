@@ -101,7 +101,7 @@ export class ClientConnection extends ListNode implements ResponseOwner, Request
 
   /** Whether a request is being received or answered (graceful shutdown spares these). */
   get busy(): boolean {
-    return this.#response !== undefined || !this.#parser.idle || this.#head !== undefined;
+    return this.#response !== undefined || !this.#parser.idle;
   }
 
   /** Closes the connection now. */
@@ -177,11 +177,7 @@ export class ClientConnection extends ListNode implements ResponseOwner, Request
     this.#body = [];
     this.#bodyBytes = 0;
     if (head.contentLength > this.settings.maxBodyBytes) {
-      this.#refuse({
-        status: 413,
-        message: `Request body exceeds the limit of ${this.settings.maxBodyBytes} bytes.`,
-      });
-      this.#parser.stop();
+      this.#tooLarge();
       return;
     }
     const hasBody = head.chunked || head.contentLength > 0;
@@ -196,14 +192,10 @@ export class ClientConnection extends ListNode implements ResponseOwner, Request
     if (this.#closing) return;
     this.#bodyBytes += chunk.length;
     if (this.#bodyBytes > this.settings.maxBodyBytes) {
-      this.#refuse({
-        status: 413,
-        message: `Request body exceeds the limit of ${this.settings.maxBodyBytes} bytes.`,
-      });
-      this.#parser.stop();
+      this.#tooLarge();
       return;
     }
-    // A copy: `chunk` is a view of the socket's buffer, which the next read may reuse.
+    // A copy: `chunk` is a view of a whole read, which may also hold the pipelined requests behind this one.
     this.#body.push(Buffer.from(chunk));
   }
 
@@ -263,10 +255,19 @@ export class ClientConnection extends ListNode implements ResponseOwner, Request
     this.settings.onProtocolError(error, res);
   }
 
+  /** 413 as soon as the body is known to exceed the limit, declared or counted; nothing more is parsed. */
+  #tooLarge(): void {
+    this.#refuse({
+      status: 413,
+      message: `Request body exceeds the limit of ${this.settings.maxBodyBytes} bytes.`,
+    });
+    this.#parser.stop();
+  }
+
   #timedOut(): void {
     this.#deadline = this.#deadlineList = undefined;
     if (this.#response) return;
-    if (this.#head === undefined && this.#parser.idle) {
+    if (this.#parser.idle) {
       // Nothing of a request arrived: an idle connection (or one that never spoke) is just closed.
       this.socket.destroy();
       return;
