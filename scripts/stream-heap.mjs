@@ -8,6 +8,10 @@
  * (docs/benchmarks.md, run 12).
  *
  *   npm run build && node scripts/stream-heap.mjs [fulcrum|minimal] [streams=1000] [warm=50]
+ *
+ * With `STREAM_HEAP_SHAPES=1` the kinds are finer: a plain object or a function context by its property
+ * (or variable) names, a closure by its name and an array by what holds it — which is what tells one
+ * stream's objects apart when most of them are "Object".
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -80,6 +84,8 @@ async function snapshot() {
   }
 }
 
+const SHAPES = process.env.STREAM_HEAP_SHAPES === '1';
+
 /** Self size and count per object kind (strings, arrays and code grouped by type). */
 function summarize(file) {
   const s = JSON.parse(readFileSync(file, 'utf8'));
@@ -87,13 +93,16 @@ function summarize(file) {
   const types = s.snapshot.meta.node_types[0];
   const width = fields.length;
   const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const shapes = SHAPES ? shapeNames(s) : undefined;
   const kinds = new Map();
   let total = 0;
   for (let i = 0; i < s.nodes.length; i += width) {
     const type = types[s.nodes[i + iType]];
-    const name = ['object', 'closure', 'native'].includes(type)
-      ? `${type} ${s.strings[s.nodes[i + iName]]}`.slice(0, 60)
-      : `(${type})`;
+    const name =
+      shapes?.get(i / width) ??
+      (['object', 'closure', 'native'].includes(type)
+        ? `${type} ${s.strings[s.nodes[i + iName]]}`.slice(0, 60)
+        : `(${type})`);
     const size = s.nodes[i + iSize];
     const k = kinds.get(name) ?? { count: 0, bytes: 0 };
     k.count += 1;
@@ -102,6 +111,59 @@ function summarize(file) {
     total += size;
   }
   return { kinds, total };
+}
+
+/**
+ * Finer names for the nodes whose kind alone says little: a plain object or a context by the names of its
+ * properties or variables, an array by its first retainer and the edge that holds it.
+ */
+function shapeNames(s) {
+  const nf = s.snapshot.meta.node_fields;
+  const ef = s.snapshot.meta.edge_fields;
+  const nodeTypes = s.snapshot.meta.node_types[0];
+  const edgeTypes = s.snapshot.meta.edge_types[0];
+  const nw = nf.length;
+  const ew = ef.length;
+  const [iType, iName, iEdges] = ['type', 'name', 'edge_count'].map((f) => nf.indexOf(f));
+  const [eType, eName, eTo] = ['type', 'name_or_index', 'to_node'].map((f) => ef.indexOf(f));
+  const count = s.nodes.length / nw;
+  const names = new Map();
+  const heldBy = new Map();
+  let e = 0;
+  for (let n = 0; n < count; n++) {
+    const type = nodeTypes[s.nodes[n * nw + iType]];
+    const name = s.strings[s.nodes[n * nw + iName]];
+    const keys = [];
+    const edges = s.nodes[n * nw + iEdges];
+    for (let k = 0; k < edges; k++, e += ew) {
+      const et = edgeTypes[s.edges[e + eType]];
+      const to = s.edges[e + eTo] / nw;
+      const label =
+        et === 'element' || et === 'hidden' ? `[${s.edges[e + eName]}]` : s.strings[s.edges[e + eName]];
+      if ((et === 'property' || et === 'context') && keys.length < 12) keys.push(label);
+      if (!heldBy.has(to) && et !== 'weak' && et !== 'shortcut')
+        heldBy.set(to, `${type} ${name}`.slice(0, 30) + `.${label}`);
+    }
+    if ((type === 'object' && name === 'Object') || name === 'system / Context') {
+      names.set(n, `${type} ${name} {${keys.join(',')}}`.slice(0, 110));
+    }
+  }
+  for (let n = 0; n < count; n++) {
+    const type = nodeTypes[s.nodes[n * nw + iType]];
+    const name = s.strings[s.nodes[n * nw + iName]];
+    if (
+      type === 'array' ||
+      (type === 'object' && name === 'Array') ||
+      type === 'closure' ||
+      type === 'string'
+    ) {
+      names.set(
+        n,
+        `(${type}) ${type === 'closure' ? name : ''} held by ${heldBy.get(n) ?? '?'}`.slice(0, 110),
+      );
+    }
+  }
+  return names;
 }
 
 await openStreams(warm);
@@ -120,7 +182,7 @@ const rows = [...b.kinds].map(([name, k]) => {
   const old = a.kinds.get(name) ?? { count: 0, bytes: 0 };
   return { name, bytes: (k.bytes - old.bytes) / streams, count: (k.count - old.count) / streams };
 });
-for (const r of rows.sort((x, y) => y.bytes - x.bytes).slice(0, 25)) {
+for (const r of rows.sort((x, y) => y.bytes - x.bytes).slice(0, SHAPES ? 60 : 25)) {
   console.log(`${r.bytes.toFixed(0).padStart(12)}  ${r.count.toFixed(2).padStart(14)}  ${r.name}`);
 }
 for (const s of open) s.destroy();

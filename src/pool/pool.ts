@@ -110,16 +110,19 @@ export class Pool {
     return [...names].sort();
   }
 
-  /** Counts a request on an endpoint; returns the release function (idempotent, so counters cannot leak). */
-  track(endpoint: Endpoint): () => void {
+  /**
+   * Counts a request on an endpoint; call {@link untrack} exactly once when it is over there. A pair of
+   * calls rather than a returned release function, because a stream holds whatever it is given for its
+   * whole life (docs/architecture.md, hot-path rules); the forwarder releases in one place.
+   */
+  track(endpoint: Endpoint): void {
     endpoint.state.inflight += 1;
     endpoint.state.requests += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      endpoint.state.inflight -= 1;
-    };
+  }
+
+  /** Ends what {@link track} counted. */
+  untrack(endpoint: Endpoint): void {
+    endpoint.state.inflight -= 1;
   }
 
   /** The one method through which health pushes observed state in. Emits an event on each transition. */

@@ -9,7 +9,8 @@
  * The attempt is an upstream handler (`upstream/types.ts`) rather than a request with a body stream:
  * upstream chunks go straight to the client socket, and backpressure is the handler pausing and resuming
  * the upstream connection. This is the hot path of every request, so it avoids per-request streams,
- * promises and AbortSignals beyond the one promise the retry loop awaits.
+ * promises and AbortSignals: it reports to its owner (the retry loop) by calling it. The handler is itself
+ * the registration in the shutdown list (a `LiveResponse`), so an open stream holds no entry for that.
  */
 import { errors } from 'undici';
 import type { Clock } from '../core/clock.js';
@@ -28,7 +29,7 @@ import {
   parseRetryAfterMs,
   upstreamRequestHeaders,
 } from './headers.js';
-import type { LiveEntry, LiveResponses } from './live-responses.js';
+import { LiveResponse, type LiveResponses } from './live-responses.js';
 import { SseFramer } from './sse-framer.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -68,36 +69,52 @@ export interface AttemptDeps {
 /** How an attempt ended, for the retry loop. */
 export type AttemptVerdict = { kind: 'done' } | { kind: 'failed'; error: FulcrumError; retry: boolean };
 
-/**
- * Runs one attempt on `endpoint` with `body`. `canRetry()` is asked, when a retryable status arrives,
- * whether the loop could try elsewhere; if not, that response is relayed to the client as-is.
- */
+const DONE: AttemptVerdict = { kind: 'done' };
+
+/** The retry loop, as an attempt sees it. */
+export interface AttemptOwner {
+  /**
+   * Asked when a retryable status arrives: could the loop try elsewhere? If not, that response is relayed
+   * to the client as-is.
+   */
+  canRetry(): boolean;
+  /** The commit point was passed: nothing will be sent upstream again for this request. */
+  committed(): void;
+  /** How the attempt ended; called once, never from inside the attempt's own call stack. */
+  attemptEnded(verdict: AttemptVerdict): void;
+}
+
+/** Runs one attempt on `endpoint` with `body`; its verdict goes to `owner.attemptEnded`. */
 export function runAttempt(
   ctx: RequestContext,
   endpoint: Endpoint,
   body: Buffer,
   deps: AttemptDeps,
-  canRetry: () => boolean,
-): Promise<AttemptVerdict> {
-  return new Promise<AttemptVerdict>((resolve) => {
-    const handler = new AttemptHandler(ctx, endpoint, deps, canRetry, resolve);
+  owner: AttemptOwner,
+): void {
+  const handler = new AttemptHandler(ctx, endpoint, deps, owner);
+  try {
     deps.pools.get(endpoint).dispatch(
       {
         path: endpoint.basePath + ctx.path + ctx.search,
         method: ctx.method,
-        headers: upstreamRequestHeaders(ctx.req.headers, {
+        headers: upstreamRequestHeaders(ctx.headers, {
           requestId: ctx.id,
           peerIp: ctx.peerIp,
           proto: 'http',
           apiKey: endpoint.apiKey,
           contentLength: body.length,
-          stream: ctx.parsed?.stream === true,
+          stream: ctx.stream,
         }),
         body: body.length > 0 ? body : null,
       },
       handler,
     );
-  });
+  } catch (err) {
+    // A request the upstream client refuses outright (undici validates some options synchronously) is an
+    // attempt that failed before sending anything.
+    handler.failed(err instanceof Error ? err : new Error(String(err)));
+  }
 }
 
 /** Why we aborted the upstream ourselves (so its error callback is not mistaken for an endpoint fault). */
@@ -109,7 +126,7 @@ class Cut extends Error {
 
 type Phase = 'waiting' | 'discarding' | 'relaying' | 'done';
 
-class AttemptHandler implements UpstreamHandler {
+class AttemptHandler extends LiveResponse implements UpstreamHandler {
   #phase: Phase = 'waiting';
   #controller: UpstreamController | undefined;
   #cut: Cut | undefined;
@@ -126,7 +143,6 @@ class AttemptHandler implements UpstreamHandler {
   #idle: Deadline | undefined;
   /** A timeout that fired before undici handed us the controller. */
   #pendingTimeout: Error | undefined;
-  readonly #live: LiveEntry;
   readonly #started: number;
   readonly #onClose = (): void => {
     if (!this.ctx.res.writableFinished) this.#abort(new Cut('client_gone'));
@@ -137,7 +153,6 @@ class AttemptHandler implements UpstreamHandler {
     if (this.#idle && this.#phase === 'relaying') this.deps.idleDeadlines!.refresh(this.#idle);
     this.#controller?.resume();
   };
-  readonly #cutForShutdown = (): void => this.#shutdownCut();
   /** Both upstream deadlines (never armed at once): first byte while waiting, idle once headers came. */
   readonly #onDeadline = (): void =>
     this.#timedOut(
@@ -148,12 +163,12 @@ class AttemptHandler implements UpstreamHandler {
     private readonly ctx: RequestContext,
     private readonly endpoint: Endpoint,
     private readonly deps: AttemptDeps,
-    private readonly canRetry: () => boolean,
-    private readonly resolve: (verdict: AttemptVerdict) => void,
+    private readonly owner: AttemptOwner,
   ) {
+    super();
     this.#started = deps.clock.now();
     ctx.res.on('close', this.#onClose);
-    this.#live = deps.live.add(this.#cutForShutdown);
+    deps.live.add(this);
     this.#firstByte = deps.firstByteDeadlines?.add(this.#onDeadline);
   }
 
@@ -161,7 +176,7 @@ class AttemptHandler implements UpstreamHandler {
     this.#controller = controller;
     // The client may have left while the request waited for a pooled connection: send nothing.
     if (this.#cut) controller.abort(this.#cut);
-    else if (this.ctx.clientGone.aborted) this.#abort(new Cut('client_gone'));
+    else if (this.ctx.clientAborted) this.#abort(new Cut('client_gone'));
     else if (this.#pendingTimeout) controller.abort(this.#pendingTimeout);
   }
 
@@ -184,7 +199,7 @@ class AttemptHandler implements UpstreamHandler {
       this.#outcome = status >= 400 ? 'client_error' : 'success';
     }
 
-    if (deps.retryOnStatus.has(status) && this.canRetry()) {
+    if (deps.retryOnStatus.has(status) && this.owner.canRetry()) {
       // Not relayed: the client never sees this endpoint's refusal if another endpoint answers. The body is
       // read and dropped so the connection stays reusable.
       this.#phase = 'discarding';
@@ -230,6 +245,7 @@ class AttemptHandler implements UpstreamHandler {
     }
     this.#phase = 'relaying';
     this.ctx.status = status;
+    this.owner.committed();
     // An SSE head goes out at once (engines send it before the first token, and a client waiting on a long
     // prefill should know it was accepted) — but after the current parse, so that when the first event came
     // in the same read, head and event share one write instead of costing a syscall each.
@@ -276,6 +292,11 @@ class AttemptHandler implements UpstreamHandler {
   }
 
   onResponseError(_c: UpstreamController, err: Error): void {
+    this.failed(err);
+  }
+
+  /** The exchange failed (or could not start): what that means depends on how far it got. */
+  failed(err: Error): void {
     const phase = this.#phase;
     if (phase === 'done') return;
     if (phase === 'discarding') {
@@ -283,7 +304,7 @@ class AttemptHandler implements UpstreamHandler {
       this.#cleanup();
       return;
     }
-    const cut = this.#cut ?? (this.ctx.clientGone.aborted ? new Cut('client_gone') : undefined);
+    const cut = this.#cut ?? (this.ctx.clientAborted ? new Cut('client_gone') : undefined);
     if (cut?.why === 'shutdown' && phase === 'waiting') {
       // Nothing was sent yet: the client gets a clean 503 rather than a dropped connection.
       this.#phase = 'done';
@@ -310,7 +331,7 @@ class AttemptHandler implements UpstreamHandler {
       const error = preResponseError(err, this.endpoint.name, this.deps.retryAfterSend);
       this.#phase = 'done';
       this.#cleanup();
-      this.#settle({ kind: 'failed', error, retry: error.retryable && this.canRetry() });
+      this.#settle({ kind: 'failed', error, retry: error.retryable && this.owner.canRetry() });
       return;
     }
     // After the commit point: end the stream visibly.
@@ -320,7 +341,8 @@ class AttemptHandler implements UpstreamHandler {
     this.#finish();
   }
 
-  #shutdownCut(): void {
+  /** @internal LiveResponse: graceful shutdown's deadline came. */
+  cutForShutdown(): void {
     if (this.#phase !== 'waiting' && this.#phase !== 'relaying') return;
     if (this.#phase === 'relaying') {
       this.ctx.errorCode = 'shutting_down';
@@ -360,7 +382,7 @@ class AttemptHandler implements UpstreamHandler {
   #finish(): void {
     this.#phase = 'done';
     this.#cleanup();
-    this.#settle({ kind: 'done' });
+    this.#settle(DONE);
   }
 
   #settle(verdict: AttemptVerdict): void {
@@ -374,7 +396,10 @@ class AttemptHandler implements UpstreamHandler {
       reason: this.#reason,
       durationMs: this.deps.clock.now() - this.#started,
     });
-    this.resolve(verdict);
+    // Never from inside the upstream client's callback: a retry dispatches a new exchange, and the loop
+    // would otherwise run it while the failed one is still unwinding.
+    const owner = this.owner;
+    queueMicrotask(() => owner.attemptEnded(verdict));
   }
 
   #cleanup(): void {
@@ -384,6 +409,6 @@ class AttemptHandler implements UpstreamHandler {
     this.ctx.res.off('close', this.#onClose);
     this.#drainSource?.off('drain', this.#onDrain);
     this.#drainSource = undefined;
-    this.deps.live.delete(this.#live);
+    this.deps.live.delete(this);
   }
 }

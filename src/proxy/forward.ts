@@ -3,14 +3,19 @@
  * the commit point tries another endpoint — within `maxAttempts`, never the same endpoint twice, and only
  * while the global retry budget allows. The last upstream error is what the client sees when every try
  * failed.
+ *
+ * One `Forwarding` object per request drives the loop from the attempt's callbacks rather than an async
+ * function: a stream keeps its forwarding state for its whole life, and a suspended async function (its
+ * generator, register file, promises and the closures around them) held about 1.5 KB of that per open
+ * stream (docs/benchmarks.md, run 21).
  */
 import type { Router } from '../balancer/router.js';
-import type { RouteRequest } from '../balancer/strategy.js';
+import type { RouteRequest, Strategy } from '../balancer/strategy.js';
 import { FulcrumError } from '../core/errors.js';
 import type { Handler, RequestContext } from '../pipeline/context.js';
 import type { Endpoint } from '../pool/endpoint.js';
 import type { Pool } from '../pool/pool.js';
-import { type AttemptDeps, runAttempt } from './attempt.js';
+import { type AttemptDeps, type AttemptOwner, type AttemptVerdict, runAttempt } from './attempt.js';
 import type { RetryBudget } from './retry-budget.js';
 
 export interface ForwardDeps extends AttemptDeps {
@@ -26,89 +31,181 @@ const NONE_TRIED: ReadonlySet<string> = new Set<string>();
 
 export function createForwarder(deps: ForwardDeps): Handler {
   const strategy = deps.router.strategy;
-  return async (ctx: RequestContext): Promise<void> => {
-    const parsed = ctx.parsed;
-    const model = parsed?.model ?? '';
-    let tried: Set<string> | undefined;
-    let bodies: Map<string, Buffer> | undefined;
-    let releaseRetry: (() => void) | undefined;
-    let lastError: FulcrumError | undefined;
+  return (ctx: RequestContext): Promise<void> =>
+    new Promise<void>((resolve, reject) => new Forwarding(ctx, deps, strategy, resolve, reject).next());
+}
 
+class Forwarding implements AttemptOwner {
+  #attempt = 0;
+  /** Endpoints already tried (made on the first failure). */
+  #tried: Set<string> | undefined;
+  /** The body re-serialised per upstream model name, for endpoints that rename the model. */
+  #bodies: Map<string, Buffer> | undefined;
+  /** Whether this request holds one of the retry budget's retries. */
+  #retrying = false;
+  #lastError: FulcrumError | undefined;
+  /** The endpoint of the attempt in progress (tracked in the pool), and what its strategy was told. */
+  #endpoint: Endpoint | undefined;
+  #request: RouteRequest | undefined;
+  #startedAt = 0;
+  #over = false;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly deps: ForwardDeps,
+    private readonly strategy: Strategy,
+    private readonly resolve: () => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  /** Starts the next attempt, or ends the request when none may start. */
+  next(): void {
     try {
-      for (let attempt = 1; ; attempt++) {
-        if (ctx.clientGone.aborted) return;
-        if (deps.live.stopped) {
-          throw (
-            lastError ??
-            new FulcrumError('shutting_down', 'The load balancer is shutting down.', { retryAfterSec: 1 })
-          );
-        }
-        const request: RouteRequest = {
-          id: ctx.id,
-          model,
-          clientIp: ctx.clientIp,
-          stream: parsed?.stream ?? false,
-          attempt,
-          estimatedPromptTokens: parsed?.estimatedPromptTokens ?? 0,
-          maxOutputTokens: parsed?.maxOutputTokens,
-        };
-        let endpoint: Endpoint;
-        try {
-          endpoint = deps.router.pick(request, tried ?? NONE_TRIED);
-        } catch (err) {
-          throw lastError ?? err;
-        }
-        ctx.attempts = attempt;
-        ctx.endpoint = endpoint.name;
-        const canRetry = (): boolean => {
-          if (attempt >= deps.maxAttempts || ctx.clientGone.aborted) return false;
-          const exclude = new Set(tried);
-          exclude.add(endpoint.name);
-          if (deps.pool.eligible(model === '' ? undefined : model, exclude).length === 0) return false;
-          if (releaseRetry) return true;
-          releaseRetry = deps.budget.tryRetry();
-          if (!releaseRetry) {
-            deps.telemetry.emit('retry.budget_exhausted', { id: ctx.id, endpoint: endpoint.name });
-          }
-          return releaseRetry !== undefined;
-        };
-
-        const release = deps.pool.track(endpoint);
-        strategy.onStart?.(endpoint, request);
-        const started = strategy.onResult ? deps.clock.now() : 0;
-        let ok = false;
-        try {
-          // The client's bytes as-is, unless the endpoint renames the model (then re-serialised, once per name).
-          const upstreamModel = model === '' ? model : endpoint.upstreamModel(model);
-          let body = ctx.body;
-          if (upstreamModel !== model && parsed) {
-            bodies ??= new Map();
-            body =
-              bodies.get(upstreamModel) ??
-              Buffer.from(JSON.stringify({ ...parsed.json, model: upstreamModel }));
-            bodies.set(upstreamModel, body);
-          }
-          const verdict = await runAttempt(ctx, endpoint, body, deps, canRetry);
-          if (verdict.kind === 'done') {
-            ok = ctx.errorCode === undefined;
-            return;
-          }
-          lastError = verdict.error;
-          tried ??= new Set();
-          tried.add(endpoint.name);
-          if (!verdict.retry) throw verdict.error;
-          deps.telemetry.emit('retry', { id: ctx.id, endpoint: endpoint.name, reason: verdict.error.code });
-        } finally {
-          release();
-          if (strategy.onResult) {
-            const durationMs = deps.clock.now() - started;
-            const ttfbMs = ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - started;
-            strategy.onResult(endpoint, request, { ok, durationMs, ttfbMs });
-          }
-        }
-      }
-    } finally {
-      releaseRetry?.();
+      this.#startAttempt();
+    } catch (err) {
+      this.#end(err);
     }
-  };
+  }
+
+  #startAttempt(): void {
+    const { ctx, deps } = this;
+    if (ctx.clientAborted) {
+      this.#end(undefined);
+      return;
+    }
+    if (deps.live.stopped) {
+      throw (
+        this.#lastError ??
+        new FulcrumError('shutting_down', 'The load balancer is shutting down.', { retryAfterSec: 1 })
+      );
+    }
+    const parsed = ctx.parsed;
+    const attempt = ++this.#attempt;
+    const request: RouteRequest = {
+      id: ctx.id,
+      model: ctx.model,
+      clientIp: ctx.clientIp,
+      stream: ctx.stream,
+      attempt,
+      estimatedPromptTokens: parsed?.estimatedPromptTokens ?? 0,
+      maxOutputTokens: parsed?.maxOutputTokens,
+    };
+    let endpoint: Endpoint;
+    try {
+      endpoint = deps.router.pick(request, this.#tried ?? NONE_TRIED);
+    } catch (err) {
+      throw this.#lastError ?? err;
+    }
+    ctx.attempts = attempt;
+    ctx.endpoint = endpoint.name;
+    this.#endpoint = endpoint;
+    this.#request = request;
+    deps.pool.track(endpoint);
+    this.strategy.onStart?.(endpoint, request);
+    this.#startedAt = this.strategy.onResult ? deps.clock.now() : 0;
+    let body: Buffer;
+    try {
+      body = this.#bodyFor(endpoint);
+    } catch (err) {
+      this.#attemptOver(false);
+      throw err;
+    }
+    runAttempt(ctx, endpoint, body, deps, this);
+  }
+
+  /** The client's bytes as-is, unless the endpoint renames the model (then re-serialised, once per name). */
+  #bodyFor(endpoint: Endpoint): Buffer {
+    const { ctx } = this;
+    const model = ctx.model;
+    const upstreamModel = model === '' ? model : endpoint.upstreamModel(model);
+    const parsed = ctx.parsed;
+    if (upstreamModel === model || !parsed) return ctx.body;
+    this.#bodies ??= new Map();
+    let body = this.#bodies.get(upstreamModel);
+    if (!body) {
+      body = Buffer.from(JSON.stringify({ ...parsed.json, model: upstreamModel }));
+      this.#bodies.set(upstreamModel, body);
+    }
+    return body;
+  }
+
+  // AttemptOwner
+
+  canRetry(): boolean {
+    const { ctx, deps } = this;
+    const endpoint = this.#endpoint;
+    if (!endpoint || this.#attempt >= deps.maxAttempts || ctx.clientAborted) return false;
+    const exclude = new Set(this.#tried);
+    exclude.add(endpoint.name);
+    if (deps.pool.eligible(ctx.model === '' ? undefined : ctx.model, exclude).length === 0) return false;
+    if (this.#retrying) return true;
+    this.#retrying = deps.budget.tryRetry();
+    if (!this.#retrying) {
+      deps.telemetry.emit('retry.budget_exhausted', { id: ctx.id, endpoint: endpoint.name });
+    }
+    return this.#retrying;
+  }
+
+  committed(): void {
+    // Nothing is sent again from here on: the bodies go (a stream lasts minutes; its prompt need not).
+    this.#bodies = undefined;
+    this.ctx.releaseBody();
+  }
+
+  attemptEnded(verdict: AttemptVerdict): void {
+    const endpoint = this.#endpoint;
+    if (!endpoint || this.#over) return;
+    if (verdict.kind === 'done') {
+      this.#attemptOver(this.ctx.errorCode === undefined);
+      this.#end(undefined);
+      return;
+    }
+    this.#lastError = verdict.error;
+    this.#tried ??= new Set();
+    this.#tried.add(endpoint.name);
+    this.#attemptOver(false);
+    if (!verdict.retry) {
+      this.#end(verdict.error);
+      return;
+    }
+    this.deps.telemetry.emit('retry', {
+      id: this.ctx.id,
+      endpoint: endpoint.name,
+      reason: verdict.error.code,
+    });
+    this.next();
+  }
+
+  /** The attempt in progress is over: its endpoint's in-flight count and the strategy learn it. */
+  #attemptOver(ok: boolean): void {
+    const endpoint = this.#endpoint;
+    const request = this.#request;
+    if (!endpoint || !request) return;
+    this.#endpoint = this.#request = undefined;
+    this.deps.pool.untrack(endpoint);
+    const onResult = this.strategy.onResult;
+    if (onResult) {
+      const now = this.deps.clock.now();
+      const started = this.#startedAt;
+      const firstByteAt = this.ctx.firstByteAt;
+      onResult.call(this.strategy, endpoint, request, {
+        ok,
+        durationMs: now - started,
+        ttfbMs: firstByteAt === undefined ? undefined : firstByteAt - started,
+      });
+    }
+  }
+
+  /** The request is over: the retry it held goes back, and the pipeline learns the outcome. */
+  #end(err: unknown): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#bodies = undefined;
+    if (this.#retrying) {
+      this.#retrying = false;
+      this.deps.budget.releaseRetry();
+    }
+    if (err === undefined) this.resolve();
+    else this.reject(err);
+  }
 }

@@ -16,28 +16,34 @@ export class RetryBudget {
     private readonly minConcurrent: number,
   ) {}
 
-  /** A request entered; returns its exit function (idempotent). */
-  enter(): () => void {
+  /**
+   * A request entered; call {@link leave} exactly once when it is over. A pair of calls rather than a
+   * returned release function: a stream holds whatever it is given for its whole life (docs/architecture.md,
+   * hot-path rules), so the caller keeps a flag instead of a closure.
+   */
+  enter(): void {
     this.#inflight += 1;
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
-      this.#inflight -= 1;
-    };
   }
 
-  /** Asks to retry; returns a release function, or undefined when the budget is spent. */
-  tryRetry(): (() => void) | undefined {
+  /** A request that entered is over. */
+  leave(): void {
+    this.#inflight -= 1;
+  }
+
+  /**
+   * Asks to retry: true when the budget allows it, and then the caller holds one retry until it calls
+   * {@link releaseRetry}, once, when its request is over.
+   */
+  tryRetry(): boolean {
     const allowed = Math.max(this.minConcurrent, Math.floor((this.#inflight * this.percent) / 100));
-    if (this.#retrying >= allowed) return undefined;
+    if (this.#retrying >= allowed) return false;
     this.#retrying += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#retrying -= 1;
-    };
+    return true;
+  }
+
+  /** Gives back a retry granted by {@link tryRetry}. */
+  releaseRetry(): void {
+    this.#retrying -= 1;
   }
 
   /** For metrics and tests. */

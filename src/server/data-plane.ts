@@ -9,19 +9,20 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { deadlineListFor } from '../core/deadline-list.js';
 import { asFulcrumError, type ErrorCode, FulcrumError } from '../core/errors.js';
-import type { Handler, RequestContext } from '../pipeline/context.js';
+import type { Handler } from '../pipeline/context.js';
 import type { Pool } from '../pool/pool.js';
 import { isValidRequestId } from '../proxy/headers.js';
 import type { RetryBudget } from '../proxy/retry-budget.js';
 import type { TelemetryBus } from '../telemetry/events.js';
 import type { ClientIpResolver } from './client-ip.js';
 import type { H1Request, ProtocolError } from './h1/connection.js';
-import type { DataPlaneResponse } from './h1/response.js';
+import type { H1Response } from './h1/response.js';
 import { H1Server } from './h1/server.js';
 import { sendError } from './openai-error.js';
 import { isJsonContentType, type ParsedBody, parseBody } from './parse-request.js';
 import { MAX_CHUNK_LINE_BYTES, MAX_REQUEST_HEADERS, MAX_URL_BYTES } from './request-limits.js';
 import { hasBody, matchRoute, type Route } from './routes.js';
+import { ServedRequest } from './served-request.js';
 
 export interface DataPlaneDeps {
   listen: Config['listen'];
@@ -79,22 +80,24 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     isShuttingDown: () => deps.isShuttingDown(),
     onRequest(req, res) {
       active += 1;
-      // `aborted`: the client went away before its response finished.
-      const clientGone = { aborted: false };
-      const done = (): void => {
-        if (!res.writableFinished) clientGone.aborted = true;
-        res.off('close', done);
-      };
-      res.on('close', done);
-      // `handle` answers its own errors; a rejection here is a bug, counted and answered as a 500.
-      handle(req, res, clientGone).then(leave, (err: unknown) => {
-        try {
-          deps.onInternalError(err);
-          sendError(res, err);
-        } finally {
-          leave();
-        }
-      });
+      const ctx = receive(req, res);
+      let running: Promise<void> | undefined;
+      try {
+        running = start(ctx, req);
+      } catch (err) {
+        fail(ctx, err);
+      }
+      if (!running) {
+        finish(ctx);
+        return;
+      }
+      running.then(
+        () => finish(ctx),
+        (err: unknown) => {
+          fail(ctx, err);
+          finish(ctx);
+        },
+      );
     },
     onProtocolError(error, res) {
       sendError(
@@ -115,101 +118,92 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     }
   }
 
-  async function handle(
-    req: H1Request,
-    res: DataPlaneResponse,
-    clientGone: { aborted: boolean },
-  ): Promise<void> {
-    const id = isValidRequestId(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
-    const url = req.url;
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const method = req.method;
-    const peerIp = req.socket.remoteAddress ?? '';
-    const startedAt = deps.clock.now();
-    const ctx: Mutable<RequestContext> = {
-      id,
-      req,
-      res,
-      method,
-      path,
-      search: q === -1 ? '' : url.slice(q),
-      peerIp: peerIp.startsWith('::ffff:') ? peerIp.slice(7) : peerIp,
-      clientIp: deps.ipResolver.resolve(peerIp, req.headers['x-forwarded-for']),
-      startedAt,
-      clientGone,
-      body: EMPTY,
-      parsed: undefined,
-      attempts: 0,
-      endpoint: undefined,
-      status: 0,
-      firstByteAt: undefined,
-      errorCode: undefined,
-    };
-    let started = false;
-    let leaveBudget: (() => void) | undefined;
+  /** The request's context; never throws (a bad `x-request-id` is replaced, not refused). */
+  function receive(req: H1Request, res: H1Response): ServedRequest {
+    const given = req.headers['x-request-id'];
+    const id = isValidRequestId(given) ? given : randomUUID();
+    const clientIp = deps.ipResolver.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+    return new ServedRequest(id, req, res, clientIp, deps.clock.now());
+  }
+
+  /**
+   * Routes and parses the request, then runs the pipeline: its promise, or undefined when the request was
+   * answered here (`/v1/models`). Throws the refusals (unknown path, bad JSON, shutting down).
+   */
+  function start(ctx: ServedRequest, req: H1Request): Promise<void> | undefined {
+    const { method, path } = ctx;
+    const route = matchRoute(method, path);
+    if ('error' in route) {
+      throw route.error === 'not_found'
+        ? new FulcrumError('not_found', `Unknown path ${path.slice(0, 200)}.`)
+        : new FulcrumError('method_not_allowed', `Method ${method} is not allowed on ${path}.`);
+    }
+    if (deps.isShuttingDown()) {
+      throw new FulcrumError('shutting_down', 'The load balancer is shutting down.', { retryAfterSec: 1 });
+    }
+    if (route.kind === 'models') {
+      answerModels(ctx, route);
+      return undefined;
+    }
+    if (hasBody(method)) {
+      const contentType = req.headers['content-type'];
+      if (!isJsonContentType(contentType) && route.kind === 'inference') {
+        throw new FulcrumError('invalid_request', 'Content-Type must be application/json.');
+      }
+      ctx.setBody(req.body, parseRouted(req.body, path, route, contentType));
+    }
+    ctx.started = true;
+    deps.telemetry.emit('request.start', { id: ctx.id, model: ctx.model, stream: ctx.stream, path });
+    deps.budget.enter();
+    ctx.inBudget = true;
+    return deps.handler(ctx);
+  }
+
+  /** Answers a failure in OpenAI's shape (or cuts a response already under way). */
+  function fail(ctx: ServedRequest, err: unknown): void {
+    const error = asFulcrumError(err);
+    if (error.code === 'internal_error') deps.onInternalError(err);
+    ctx.errorCode = error.code;
+    const res = ctx.res;
+    if (!res.headersSent) ctx.status = error.status;
+    sendError(res, error, {
+      'x-request-id': ctx.id,
+      'x-fulcrum-backend': ctx.endpoint ?? 'none',
+      'x-fulcrum-attempts': String(ctx.attempts),
+      ...(deps.isShuttingDown() ? { connection: 'close' } : {}),
+    });
+  }
+
+  /** The request is over: telemetry, the budget, the in-flight count. Nothing here may throw. */
+  function finish(ctx: ServedRequest): void {
     try {
-      const route = matchRoute(method, path);
-      if ('error' in route) {
-        throw route.error === 'not_found'
-          ? new FulcrumError('not_found', `Unknown path ${path.slice(0, 200)}.`)
-          : new FulcrumError('method_not_allowed', `Method ${method} is not allowed on ${path}.`);
+      if (ctx.inBudget) {
+        ctx.inBudget = false;
+        deps.budget.leave();
       }
-      if (deps.isShuttingDown()) {
-        throw new FulcrumError('shutting_down', 'The load balancer is shutting down.', { retryAfterSec: 1 });
-      }
-      if (route.kind === 'models') {
-        answerModels(ctx, route);
-        return;
-      }
-      if (hasBody(method)) {
-        if (!isJsonContentType(req.headers['content-type']) && route.kind === 'inference') {
-          throw new FulcrumError('invalid_request', 'Content-Type must be application/json.');
-        }
-        ctx.body = req.body;
-        ctx.parsed = parseRouted(ctx.body, path, route, req.headers['content-type']);
-      }
-      started = true;
-      deps.telemetry.emit('request.start', {
-        id,
-        model: ctx.parsed?.model ?? '',
-        stream: ctx.parsed?.stream ?? false,
-        path,
-      });
-      leaveBudget = deps.budget.enter();
-      await deps.handler(ctx);
-    } catch (err) {
-      const error = asFulcrumError(err);
-      if (error.code === 'internal_error') deps.onInternalError(err);
-      ctx.errorCode = error.code;
-      if (!res.headersSent) ctx.status = error.status;
-      sendError(res, error, {
-        'x-request-id': id,
-        'x-fulcrum-backend': ctx.endpoint ?? 'none',
-        'x-fulcrum-attempts': String(ctx.attempts),
-        ...(deps.isShuttingDown() ? { connection: 'close' } : {}),
-      });
-    } finally {
-      leaveBudget?.();
-      const now = deps.clock.now();
-      if (!started) deps.telemetry.emit('request.start', { id, model: '', stream: false, path });
+      const { id, path } = ctx;
+      if (!ctx.started) deps.telemetry.emit('request.start', { id, model: '', stream: false, path });
       deps.telemetry.emit('request.end', {
         id,
-        model: ctx.parsed?.model ?? '',
+        model: ctx.model,
         path,
-        stream: ctx.parsed?.stream ?? false,
-        status: ctx.status || res.statusCode,
+        stream: ctx.stream,
+        status: ctx.status || ctx.res.statusCode,
         endpoint: ctx.endpoint,
         attempts: ctx.attempts,
-        durationMs: now - startedAt,
-        ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - startedAt,
+        durationMs: deps.clock.now() - ctx.startedAt,
+        ttfbMs: ctx.firstByteAt === undefined ? undefined : ctx.firstByteAt - ctx.startedAt,
         errorCode: ctx.errorCode,
-        clientAborted: clientGone.aborted,
+        clientAborted: ctx.clientAborted,
       });
+    } catch (err) {
+      deps.onInternalError(err);
+    } finally {
+      leave();
     }
   }
 
-  function answerModels(ctx: Mutable<RequestContext>, route: Route): void {
+  function answerModels(ctx: ServedRequest, route: Route): void {
     const models = deps.pool.models();
     const headers = { 'x-request-id': ctx.id, 'x-fulcrum-backend': 'fulcrum', 'x-fulcrum-attempts': '0' };
     if (route.modelId !== undefined) {
@@ -231,10 +225,6 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   };
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const EMPTY = Buffer.alloc(0);
-
 const CREATED = Math.floor(Date.now() / 1000);
 
 function modelObject(id: string): Record<string, unknown> {
@@ -253,12 +243,7 @@ function parseRouted(
   return parseBody(body, path, false);
 }
 
-function sendJson(
-  ctx: Mutable<RequestContext>,
-  status: number,
-  value: unknown,
-  headers: Record<string, string>,
-): void {
+function sendJson(ctx: ServedRequest, status: number, value: unknown, headers: Record<string, string>): void {
   const body = JSON.stringify(value);
   ctx.status = status;
   ctx.res.writeHead(status, {

@@ -13,7 +13,7 @@
  * 1xx heads are skipped; the body of a HEAD answer, a 204 or a 304 is empty whatever the headers say.
  */
 import { ChunkedDecoder } from '../core/chunked-decoder.js';
-import { HeadReader } from '../core/head-reader.js';
+import { HeadReader, type HeadReaderErrors } from '../core/head-reader.js';
 import { UpstreamError } from './errors.js';
 
 /** Response header values, lower-case names; a repeated header becomes an array, in order. */
@@ -52,6 +52,12 @@ function bad(message: string): UpstreamError {
   return new UpstreamError('UPSTREAM_BAD_RESPONSE', message);
 }
 
+/** Shared by every parser: no closures per connection (docs/architecture.md, hot-path rules). */
+const HEAD_ERRORS: HeadReaderErrors = {
+  tooLarge: () => bad('The response head is too large.'),
+  bareLf: () => bad('A response head line ends without CR.'),
+};
+
 export class ResponseParser {
   #state = State.Head;
   #expectBody = true;
@@ -73,10 +79,7 @@ export class ResponseParser {
     limits: ParserLimits = DEFAULT_PARSER_LIMITS,
   ) {
     this.#maxLineBytes = limits.maxLineBytes;
-    this.#head = new HeadReader(limits.maxHeadBytes, {
-      tooLarge: () => bad('The response head is too large.'),
-      bareLf: () => bad('A response head line ends without CR.'),
-    });
+    this.#head = new HeadReader(limits.maxHeadBytes, HEAD_ERRORS);
   }
 
   /** Prepares for the next response; `expectBody` is false for a HEAD request. */

@@ -28,7 +28,7 @@ describe('admin endpoint API', () => {
   });
 
   it('GET /admin/endpoints lists state and load, never the apiKey', async () => {
-    const release = h.pool.track(h.pool.get('gpu-2')!);
+    h.pool.track(h.pool.get('gpu-2')!);
     const res = await h.call('/admin/endpoints');
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');
@@ -47,7 +47,7 @@ describe('admin endpoint API', () => {
     assert.equal(data[1]!.inflight, 1);
     assert.equal(data[1]!.healthy, true);
     assert.equal(data[1]!.enabled, true);
-    release();
+    h.pool.untrack(h.pool.get('gpu-2')!);
   });
 
   it('GET /admin/endpoints/:name shows one endpoint or 404s', async () => {

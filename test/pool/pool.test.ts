@@ -130,15 +130,17 @@ describe('Pool snapshots', () => {
     );
   });
 
-  it('track() counts in-flight requests and its release is idempotent', () => {
+  it('track() counts in-flight and total requests, untrack() ends the in-flight count', () => {
     const t = setup();
     const a = t.pool.get('a');
     assert.ok(a);
-    const release = t.pool.track(a);
+    t.pool.track(a);
+    t.pool.track(a);
+    assert.equal(a.state.inflight, 2);
+    t.pool.untrack(a);
     assert.equal(a.state.inflight, 1);
-    release();
-    release();
+    t.pool.untrack(a);
     assert.equal(a.state.inflight, 0);
-    assert.equal(a.state.requests, 1);
+    assert.equal(a.state.requests, 2);
   });
 });

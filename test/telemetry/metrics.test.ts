@@ -141,7 +141,7 @@ describe('FulcrumMetrics', () => {
     assert.equal(sampleValue(m, 'fulcrum_endpoint_weight', { endpoint: 'a' }), 3);
     assert.equal(sampleValue(m, 'fulcrum_endpoint_enabled', { endpoint: 'a' }), 1);
     assert.equal(sampleValue(m, 'fulcrum_endpoint_up', { endpoint: 'a' }), 1);
-    const release = pool.track(pool.get('a')!);
+    pool.track(pool.get('a')!);
     pool.setEnabled('a', false);
     pool.setWeight('b', 7);
     pool.add({ name: 'c', url: 'http://127.0.0.1:3' });
@@ -150,7 +150,7 @@ describe('FulcrumMetrics', () => {
     assert.equal(sampleValue(m, 'fulcrum_endpoint_enabled', { endpoint: 'a' }), 0);
     assert.equal(sampleValue(m, 'fulcrum_endpoint_weight', { endpoint: 'b' }), 7);
     assert.equal(sampleValue(m, 'fulcrum_endpoint_weight', { endpoint: 'c' }), 1);
-    release();
+    pool.untrack(pool.get('a')!);
     pool.remove('c');
     m = scrape();
     assert.equal(sampleValue(m, 'fulcrum_endpoint_in_flight', { endpoint: 'a' }), 0);

@@ -18,7 +18,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { ChunkedDecoder } from '../../core/chunked-decoder.js';
-import { HeadReader } from '../../core/head-reader.js';
+import { HeadReader, type HeadReaderErrors } from '../../core/head-reader.js';
 
 export interface RequestParserLimits {
   /** Largest request head (request line and header fields), bytes; 431 beyond. */
@@ -112,6 +112,12 @@ function bad(message: string): RequestParseError {
   return new RequestParseError(400, message);
 }
 
+/** Shared by every parser: no closures per connection (docs/architecture.md, hot-path rules). */
+const HEAD_ERRORS: HeadReaderErrors = {
+  tooLarge: () => new RequestParseError(431, 'The request head is too large.'),
+  bareLf: () => bad('A request head line ends without CR.'),
+};
+
 export class RequestParser {
   #state = State.Head;
   readonly #head: HeadReader;
@@ -128,10 +134,7 @@ export class RequestParser {
     private readonly limits: RequestParserLimits,
   ) {
     this.#maxLineBytes = limits.maxLineBytes;
-    this.#head = new HeadReader(limits.maxHeadBytes, {
-      tooLarge: () => new RequestParseError(431, 'The request head is too large.'),
-      bareLf: () => bad('A request head line ends without CR.'),
-    });
+    this.#head = new HeadReader(limits.maxHeadBytes, HEAD_ERRORS);
   }
 
   /** Prepares for the next request on the connection. */
