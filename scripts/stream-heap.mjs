@@ -141,8 +141,7 @@ function shapeNames(s) {
       const label =
         et === 'element' || et === 'hidden' ? `[${s.edges[e + eName]}]` : s.strings[s.edges[e + eName]];
       if ((et === 'property' || et === 'context') && keys.length < 12) keys.push(label);
-      if (!heldBy.has(to) && et !== 'weak' && et !== 'shortcut')
-        heldBy.set(to, `${type} ${name}`.slice(0, 30) + `.${label}`);
+      if (!heldBy.has(to) && et !== 'weak' && et !== 'shortcut') heldBy.set(to, [n, label]);
     }
     if ((type === 'object' && name === 'Object') || name === 'system / Context') {
       names.set(n, `${type} ${name} {${keys.join(',')}}`.slice(0, 110));
@@ -157,9 +156,15 @@ function shapeNames(s) {
       type === 'closure' ||
       type === 'string'
     ) {
+      const [by, label] = heldBy.get(n) ?? [-1, '?'];
+      const holder =
+        by === -1
+          ? '?'
+          : (names.get(by) ??
+            `${nodeTypes[s.nodes[by * nw + iType]]} ${s.strings[s.nodes[by * nw + iName]]}`);
       names.set(
         n,
-        `(${type}) ${type === 'closure' ? name : ''} held by ${heldBy.get(n) ?? '?'}`.slice(0, 110),
+        `(${type}) ${type === 'closure' ? name : ''} held by ${holder.slice(0, 70)}.${label}`.slice(0, 130),
       );
     }
   }

@@ -4,8 +4,11 @@
  * the state flags), writing straight to the socket. The head waits for the first body bytes so that both
  * leave in one write, and each `write` sends one buffer: a chunked frame, or raw bytes for a body whose
  * length was declared. There is no stream state and no queue of our own — the socket's is the only one.
+ *
+ * Not an EventEmitter: its listener store is a null-prototype object, which V8 keeps as a dictionary of
+ * about 200 bytes, and an open stream holds its response for its whole life. A response has three events
+ * and one or two listeners; a short array does.
  */
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -78,7 +81,16 @@ function invalidHeader(name: string): TypeError {
   });
 }
 
-export class H1Response extends EventEmitter implements DataPlaneResponse {
+type ResponseEvent = 'close' | 'drain' | 'error';
+
+/** One listener registration. */
+interface Registration {
+  readonly event: ResponseEvent;
+  readonly listener: () => void;
+  readonly once: boolean;
+}
+
+export class H1Response implements DataPlaneResponse {
   statusCode = 200;
   headersSent = false;
   writableEnded = false;
@@ -93,6 +105,8 @@ export class H1Response extends EventEmitter implements DataPlaneResponse {
   #closed = false;
   /** Body frames written in this microtask, sent together at its end (or with the end of the response). */
   #queued: Buffer[] | undefined;
+  /** Listeners, in the order they were added. */
+  #listeners: Registration[] | undefined;
 
   // The framing facts, as fields rather than the caller's object: one object less per open stream.
   readonly #headRequest: boolean;
@@ -107,11 +121,52 @@ export class H1Response extends EventEmitter implements DataPlaneResponse {
     /** True once the server is shutting down: responses then close their connection. */
     private readonly shuttingDown: () => boolean,
   ) {
-    super();
     this.#headRequest = framing.head;
     this.#http10 = framing.http10;
     this.#keepAlive = framing.keepAlive;
     this.#keepAliveTimeoutSec = framing.keepAliveTimeoutSec;
+  }
+
+  /** Calls `listener` on every `event` (`close` comes once; `error` never, it is there for the interface). */
+  on(event: ResponseEvent, listener: () => void): this {
+    this.#register({ event, listener, once: false });
+    return this;
+  }
+
+  /** Calls `listener` on the next `event` only. */
+  once(event: ResponseEvent, listener: () => void): this {
+    this.#register({ event, listener, once: true });
+    return this;
+  }
+
+  #register(registration: Registration): void {
+    if (this.#listeners) this.#listeners.push(registration);
+    else this.#listeners = [registration];
+  }
+
+  /** Removes the latest registration of `listener` for `event`, as EventEmitter's `off` does. */
+  off(event: ResponseEvent, listener: () => void): this {
+    const all = this.#listeners;
+    if (!all) return this;
+    for (let i = all.length - 1; i >= 0; i--) {
+      const r = all[i]!;
+      if (r.event === event && r.listener === listener) {
+        all.splice(i, 1);
+        break;
+      }
+    }
+    return this;
+  }
+
+  /** Runs the listeners of `event` registered now (a `once` one is removed first); true if there were any. */
+  emit(event: ResponseEvent): boolean {
+    const all = this.#listeners;
+    if (!all) return false;
+    const due = all.filter((r) => r.event === event);
+    if (due.length === 0) return false;
+    for (const r of due) if (r.once) all.splice(all.indexOf(r), 1);
+    for (const r of due) r.listener.call(this);
+    return true;
   }
 
   /** True once the response finished or its connection went away (`close` was emitted). */
