@@ -27,6 +27,12 @@ enum State {
   Done,
 }
 
+/** Where decoded chunk data goes: the parser's own sink (an object, so that no parser needs a closure). */
+export interface ChunkSink {
+  /** A piece of chunk data: a view, valid only during the call. */
+  body(chunk: Buffer): void;
+}
+
 export class ChunkedDecoder {
   #state = State.Size;
   #remaining = 0;
@@ -57,16 +63,16 @@ export class ChunkedDecoder {
   }
 
   /**
-   * Decodes from `buf[at]`, stopping before `end`. Hands at most one piece of chunk data to `data` (a view,
-   * valid only during the call) and returns the offset reached. Throws `fail(…)` on malformed framing.
+   * Decodes from `buf[at]`, stopping before `end`. Hands at most one piece of chunk data to `sink.body` (a
+   * view, valid only during the call) and returns the offset reached. Throws `fail(…)` on malformed framing.
    */
-  step(buf: Buffer, at: number, end: number, data: (chunk: Buffer) => void): number {
+  step(buf: Buffer, at: number, end: number, sink: ChunkSink): number {
     if (this.#state === State.Done) return at;
     if (this.#state !== State.Data) return this.#framing(buf, at, end);
     const to = at + Math.min(this.#remaining, end - at);
     this.#remaining -= to - at;
     if (this.#remaining === 0) this.#state = State.DataCr;
-    if (to > at) data(buf.subarray(at, to));
+    if (to > at) sink.body(buf.subarray(at, to));
     return to;
   }
 

@@ -6,6 +6,10 @@
  * allocation per read. Sharing is safe because the callback runs to completion before libuv reads the next
  * socket, and nothing keeps a view of the buffer past it: body bytes are copied out for the handler, and
  * bytes left unparsed while the handler holds the response back are copied aside until it resumes.
+ *
+ * The socket's listeners are functions shared by every connection, which find theirs through a symbol on
+ * the socket: a connection lives as long as the streams it carries, and six closures each were a sixth of
+ * what it held (docs/architecture.md, hot-path rules).
  */
 import net from 'node:net';
 import { ListNode } from '../core/intrusive-list.js';
@@ -56,19 +60,22 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
   ) {
     super();
     this.#parser = new ResponseParser(this);
-    this.socket = net.connect({
+    const socket = net.connect({
       host: options.host,
       port: options.port,
       noDelay: true,
-      onread: { buffer: READ_BUFFER, callback: this.#onRead },
+      onread: { buffer: READ_BUFFER, callback: onSocketRead },
     });
+    this.socket = socket;
+    (socket as OwnedSocket)[OWNER] = this;
     if (options.connectTimeoutMs > 0) {
-      this.#connectTimer = setTimeout(this.#onConnectTimeout, options.connectTimeoutMs);
+      // A closure only until the connection is up: the timer is cleared then.
+      this.#connectTimer = setTimeout(() => this.#connectTimedOut(), options.connectTimeoutMs);
     }
-    this.socket.once('connect', this.#onConnect);
-    this.socket.on('error', this.#onError);
-    this.socket.on('end', this.#onEnd);
-    this.socket.on('close', this.#onClose);
+    socket.once('connect', onSocketConnect);
+    socket.on('error', onSocketError);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
   }
 
   /** Whether the connection is closed or closing. */
@@ -161,7 +168,8 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
 
   // Socket events
 
-  readonly #onRead = (nread: number, buf: Buffer): boolean => {
+  /** @internal The socket read `nread` bytes into `buf` (the shared read buffer). */
+  onRead(nread: number, buf: Buffer): boolean {
     if (!this.#exchange) {
       // Bytes no request asked for: the connection's state is unknown, so it is not reused.
       this.destroy();
@@ -182,7 +190,7 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
     // A handler may have paused and resumed within this read, which stopped the socket.
     this.#restartReading();
     return true;
-  };
+  }
 
   #feed(buf: Buffer, start: number, end: number): void {
     this.#feeding = true;
@@ -231,21 +239,24 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
     this.destroy(error);
   }
 
-  readonly #onConnect = (): void => {
+  /** @internal */
+  onConnect(): void {
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
-  };
+  }
 
-  readonly #onConnectTimeout = (): void => {
+  #connectTimedOut(): void {
     this.#connectTimer = undefined;
     this.#fail(new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', 'Connecting to the endpoint timed out.'));
-  };
+  }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal */
+  onError(err: Error): void {
     this.#fail(err);
-  };
+  }
 
-  readonly #onEnd = (): void => {
+  /** @internal */
+  onEnd(): void {
     const exchange = this.#exchange;
     if (exchange && !this.#held) {
       try {
@@ -257,11 +268,12 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
       this.#exchange = undefined;
     }
     this.#closed();
-  };
+  }
 
-  readonly #onClose = (): void => {
+  /** @internal */
+  onClose(): void {
     this.#closed();
-  };
+  }
 
   /** The socket is done: an exchange still running was cut (the error is built only then: stacks cost). */
   #closed(): void {
@@ -269,4 +281,24 @@ export class Connection extends ListNode implements ResponseSink, ExchangeRunner
       this.#fail(new UpstreamError('UPSTREAM_CLOSED', 'The endpoint closed the connection mid-response.'));
     else this.destroy();
   }
+}
+
+const OWNER = Symbol('fulcrum.upstreamConnection');
+type OwnedSocket = net.Socket & { [OWNER]: Connection };
+
+// Node calls the `onread` callback and the listeners with the socket as `this`.
+function onSocketRead(this: net.Socket, nread: number, buf: Buffer): boolean {
+  return (this as OwnedSocket)[OWNER].onRead(nread, buf);
+}
+function onSocketConnect(this: net.Socket): void {
+  (this as OwnedSocket)[OWNER].onConnect();
+}
+function onSocketError(this: net.Socket, err: Error): void {
+  (this as OwnedSocket)[OWNER].onError(err);
+}
+function onSocketEnd(this: net.Socket): void {
+  (this as OwnedSocket)[OWNER].onEnd();
+}
+function onSocketClose(this: net.Socket): void {
+  (this as OwnedSocket)[OWNER].onClose();
 }

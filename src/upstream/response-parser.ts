@@ -67,7 +67,6 @@ export class ResponseParser {
   /** Made on the first chunked body: most connections never see one. */
   #chunked: ChunkedDecoder | undefined;
   readonly #maxLineBytes: number;
-  readonly #onChunk = (chunk: Buffer): void => this.sink.body(chunk);
   #stop = false;
   /** Whether the connection may carry another request after this response. */
   keepAlive = false;
@@ -123,7 +122,7 @@ export class ResponseParser {
           at = this.#counted(buf, at, end);
           break;
         case State.Chunked:
-          at = this.#chunked!.step(buf, at, end, this.#onChunk);
+          at = this.#chunked!.step(buf, at, end, this.sink);
           if (this.#chunked!.done) {
             this.#state = State.Done;
             this.sink.complete();

@@ -127,7 +127,6 @@ export class RequestParser {
   /** Made on the first chunked body: most connections never see one. */
   #chunked: ChunkedDecoder | undefined;
   readonly #maxLineBytes: number;
-  readonly #onChunk = (chunk: Buffer): void => this.sink.body(chunk);
 
   constructor(
     private readonly sink: RequestSink,
@@ -172,7 +171,7 @@ export class RequestParser {
       else if (this.#state === State.Length) at = this.#counted(buf, at, end);
       else {
         const chunked = this.#chunked!;
-        at = chunked.step(buf, at, end, this.#onChunk);
+        at = chunked.step(buf, at, end, this.sink);
         if (chunked.done) this.#finish();
       }
     }

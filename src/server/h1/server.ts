@@ -17,9 +17,10 @@ export class H1Server extends net.Server {
 
   constructor(settings: ConnectionSettings) {
     super({ noDelay: true });
+    // One callback for every connection: a connection keeps it for its whole life.
+    const onClosed = (c: ClientConnection): void => this.#connections.unlink(c);
     this.on('connection', (socket: net.Socket) => {
-      const conn = new ClientConnection(socket, settings, (c) => this.#connections.unlink(c));
-      this.#connections.append(conn);
+      this.#connections.append(new ClientConnection(socket, settings, onClosed));
     });
   }
 
