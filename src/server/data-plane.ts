@@ -80,7 +80,16 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     isShuttingDown: () => deps.isShuttingDown(),
     onRequest(req, res) {
       active += 1;
-      const ctx = receive(req, res);
+      let ctx: ServedRequest;
+      try {
+        ctx = receive(req, res);
+      } catch (err) {
+        // A bug: counted, and the connection closed rather than left hanging.
+        deps.onInternalError(err);
+        res.destroy();
+        leave();
+        return;
+      }
       let running: Promise<void> | undefined;
       try {
         running = start(ctx, req);
@@ -118,7 +127,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     }
   }
 
-  /** The request's context; never throws (a bad `x-request-id` is replaced, not refused). */
+  /** The request's context (a bad `x-request-id` is replaced, not refused). */
   function receive(req: H1Request, res: H1Response): ServedRequest {
     const given = req.headers['x-request-id'];
     const id = isValidRequestId(given) ? given : randomUUID();
@@ -159,19 +168,24 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     return deps.handler(ctx);
   }
 
-  /** Answers a failure in OpenAI's shape (or cuts a response already under way). */
+  /** Answers a failure in OpenAI's shape (or cuts a response already under way). Never throws. */
   function fail(ctx: ServedRequest, err: unknown): void {
-    const error = asFulcrumError(err);
-    if (error.code === 'internal_error') deps.onInternalError(err);
-    ctx.errorCode = error.code;
     const res = ctx.res;
-    if (!res.headersSent) ctx.status = error.status;
-    sendError(res, error, {
-      'x-request-id': ctx.id,
-      'x-fulcrum-backend': ctx.endpoint ?? 'none',
-      'x-fulcrum-attempts': String(ctx.attempts),
-      ...(deps.isShuttingDown() ? { connection: 'close' } : {}),
-    });
+    try {
+      const error = asFulcrumError(err);
+      if (error.code === 'internal_error') deps.onInternalError(err);
+      ctx.errorCode = error.code;
+      if (!res.headersSent) ctx.status = error.status;
+      sendError(res, error, {
+        'x-request-id': ctx.id,
+        'x-fulcrum-backend': ctx.endpoint ?? 'none',
+        'x-fulcrum-attempts': String(ctx.attempts),
+        ...(deps.isShuttingDown() ? { connection: 'close' } : {}),
+      });
+    } catch (bug) {
+      deps.onInternalError(bug);
+      res.destroy();
+    }
   }
 
   /** The request is over: telemetry, the budget, the in-flight count. Nothing here may throw. */

@@ -77,7 +77,6 @@ export class ClientConnection extends ListNode implements ResponseOwner, Request
   #closing = false;
   #closed = false;
   #linger: Deadline | undefined;
-  readonly #expire = (): void => this.#timedOut();
 
   constructor(
     readonly socket: Socket,
@@ -297,7 +296,8 @@ export class ClientConnection extends ListNode implements ResponseOwner, Request
     this.#disarm();
     if (!list) return;
     this.#deadlineList = list;
-    this.#deadline = list.add(this.#expire);
+    // A closure per deadline, not per connection: none is armed while a response streams.
+    this.#deadline = list.add(() => this.#timedOut());
   }
 
   #disarm(): void {
