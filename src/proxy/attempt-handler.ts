@@ -5,7 +5,7 @@
  */
 import { errors } from 'undici';
 import type { Deadline } from '../core/deadline-list.js';
-import { FulcrumError } from '../core/errors.js';
+import { asFulcrumError, FulcrumError } from '../core/errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Endpoint } from '../pool/endpoint.js';
 import type { DataPlaneResponse } from '../server/h1/response.js';
@@ -203,7 +203,21 @@ export class AttemptHandler extends LiveResponse implements UpstreamHandler {
     this.failed(err);
   }
 
-  /** The exchange failed (or could not start): what that means depends on how far it got. */
+  /**
+   * The request could not even be handed to the upstream client (a bug of ours, not the endpoint's): the
+   * attempt ends with an internal error, nothing retried, no health recorded.
+   */
+  couldNotStart(err: unknown): void {
+    if (this.#phase === 'done') return;
+    this.#outcome = 'failure';
+    this.#reason = 'internal';
+    this.#phase = 'done';
+    this.#cleanup();
+    this.#controller?.abort(new Cut('client_gone'));
+    this.#settle({ kind: 'failed', error: asFulcrumError(err), retry: false });
+  }
+
+  /** The exchange failed: what that means depends on how far it got. */
   failed(err: Error): void {
     const phase = this.#phase;
     if (phase === 'done') return;

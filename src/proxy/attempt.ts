@@ -100,8 +100,8 @@ export function runAttempt(
       handler,
     );
   } catch (err) {
-    // A request the upstream client refuses outright (undici validates some options synchronously) is an
-    // attempt that failed before sending anything.
-    handler.failed(err instanceof Error ? err : new Error(String(err)));
+    // The upstream clients report their failures to the handler, never by throwing, so this is a bug of
+    // ours (building the request, or the pool): a 500 counted as internal, not a fault of the endpoint.
+    handler.couldNotStart(err);
   }
 }

@@ -103,14 +103,13 @@ class Forwarding implements AttemptOwner {
     deps.pool.track(endpoint);
     this.strategy.onStart?.(endpoint, request);
     this.#startedAt = this.strategy.onResult ? deps.clock.now() : 0;
-    let body: Buffer;
     try {
-      body = this.#bodyFor(endpoint);
+      runAttempt(ctx, endpoint, this.#bodyFor(endpoint), deps, this);
     } catch (err) {
+      // A bug (the attempt reports its own failures): the endpoint's in-flight count must not leak.
       this.#attemptOver(false);
       throw err;
     }
-    runAttempt(ctx, endpoint, body, deps, this);
   }
 
   /** The client's bytes as-is, unless the endpoint renames the model (then re-serialised, once per name). */
@@ -153,6 +152,17 @@ class Forwarding implements AttemptOwner {
   }
 
   attemptEnded(verdict: AttemptVerdict): void {
+    // Runs from a microtask: whatever throws here (a strategy's onResult, say) must end the request, not
+    // escape as an uncaught exception.
+    try {
+      this.#afterAttempt(verdict);
+    } catch (err) {
+      this.#attemptOver(false);
+      this.#end(err);
+    }
+  }
+
+  #afterAttempt(verdict: AttemptVerdict): void {
     const endpoint = this.#endpoint;
     if (!endpoint || this.#over) return;
     if (verdict.kind === 'done') {
