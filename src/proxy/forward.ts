@@ -101,12 +101,12 @@ class Forwarding implements AttemptOwner {
     this.#endpoint = endpoint;
     this.#request = request;
     deps.pool.track(endpoint);
-    this.strategy.onStart?.(endpoint, request);
-    this.#startedAt = this.strategy.onResult ? deps.clock.now() : 0;
     try {
+      this.strategy.onStart?.(endpoint, request);
+      this.#startedAt = this.strategy.onResult ? deps.clock.now() : 0;
       runAttempt(ctx, endpoint, this.#bodyFor(endpoint), deps, this);
     } catch (err) {
-      // A bug (the attempt reports its own failures): the endpoint's in-flight count must not leak.
+      // A bug (a strategy's, or ours: the attempt reports its own failures): the in-flight count must not leak.
       this.#attemptOver(false);
       throw err;
     }
