@@ -63,6 +63,10 @@ describe('failover before the commit point', () => {
     }
     const a = c.fakes[0]!.requests.length;
     assert.ok(a >= 1 && a <= 6, 'each request made at most one attempt on a');
+    // A retry sends the client's body again, whole: it is released only at the commit point.
+    for (const r of [...c.fakes[0]!.requests, ...c.fakes[1]!.requests]) {
+      assert.deepEqual(JSON.parse(r.body), chat());
+    }
   });
 
   test('S02: a 429 with Retry-After cools the endpoint down for that long', async () => {
@@ -129,7 +133,9 @@ describe('failover before the commit point', () => {
     const res = await postJson(c.chatUrl, chat(), { 'x-request-id': 's09-optin' });
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-fulcrum-attempts'], '2');
-    assert.equal(c.fakes[1]!.requests.filter((r) => r.id === 's09-optin').length, 1);
+    const resent = c.fakes[1]!.requests.filter((r) => r.id === 's09-optin');
+    assert.equal(resent.length, 1);
+    assert.deepEqual(JSON.parse(resent[0]!.body), chat());
   });
 
   test('S06: first-byte timeout → 504 by default, and the endpoint sees the abort', async () => {
