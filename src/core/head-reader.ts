@@ -22,6 +22,12 @@ export interface HeadReaderErrors {
   bareLf(): Error;
 }
 
+/** Whether a comma-separated header list (already lower-cased) holds `token`, e.g. `close` in `Connection`. */
+export function hasToken(list: string, token: string): boolean {
+  if (list === '') return false;
+  return list.split(',').some((s) => s.trim() === token);
+}
+
 export class HeadReader {
   /** Bytes of an unfinished head, when it spans reads (copied: the caller's buffer may be reused). */
   #parts: Buffer[] | undefined;

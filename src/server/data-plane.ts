@@ -161,10 +161,9 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       }
       ctx.setBody(req.body, parseRouted(req.body, path, route, contentType));
     }
+    deps.budget.enter();
     ctx.started = true;
     deps.telemetry.emit('request.start', { id: ctx.id, model: ctx.model, stream: ctx.stream, path });
-    deps.budget.enter();
-    ctx.inBudget = true;
     return deps.handler(ctx);
   }
 
@@ -191,12 +190,9 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   /** The request is over: telemetry, the budget, the in-flight count. Nothing here may throw. */
   function finish(ctx: ServedRequest): void {
     try {
-      if (ctx.inBudget) {
-        ctx.inBudget = false;
-        deps.budget.leave();
-      }
       const { id, path } = ctx;
-      if (!ctx.started) deps.telemetry.emit('request.start', { id, model: '', stream: false, path });
+      if (ctx.started) deps.budget.leave();
+      else deps.telemetry.emit('request.start', { id, model: '', stream: false, path });
       deps.telemetry.emit('request.end', {
         id,
         model: ctx.model,

@@ -1,7 +1,7 @@
 /**
  * The data plane's request context: one object per request with every field set in the constructor, so V8
  * keeps them all in the object itself (a literal of this many fields got a separate property store), and
- * the request's own bookkeeping (telemetry started, retry budget entered) rides along instead of living in
+ * the request's own bookkeeping (whether it reached the pipeline) rides along instead of living in
  * closures. A stream keeps its context for its whole life, thousands at once (docs/architecture.md,
  * hot-path rules).
  */
@@ -30,10 +30,11 @@ export class ServedRequest implements RequestContext {
   firstByteAt: number | undefined = undefined;
   errorCode: string | undefined = undefined;
 
-  /** Whether `request.start` was emitted (a request refused before it gets a bare one at the end). */
+  /**
+   * Whether the request reached the pipeline: it holds a place in the retry budget's in-flight count and
+   * `request.start` was emitted (a request refused before gets a bare one at the end).
+   */
   started = false;
-  /** Whether the request holds a place in the retry budget's in-flight count. */
-  inBudget = false;
 
   constructor(
     readonly id: string,

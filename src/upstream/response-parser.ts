@@ -13,7 +13,7 @@
  * 1xx heads are skipped; the body of a HEAD answer, a 204 or a 304 is empty whatever the headers say.
  */
 import { ChunkedDecoder } from '../core/chunked-decoder.js';
-import { HeadReader, type HeadReaderErrors } from '../core/head-reader.js';
+import { HeadReader, type HeadReaderErrors, hasToken } from '../core/head-reader.js';
 import { UpstreamError } from './errors.js';
 
 /** Response header values, lower-case names; a repeated header becomes an array, in order. */
@@ -243,9 +243,4 @@ export class ResponseParser {
 function lowerJoined(value: string | string[] | undefined): string {
   if (value === undefined) return '';
   return (Array.isArray(value) ? value.join(',') : value).toLowerCase();
-}
-
-function hasToken(list: string, token: string): boolean {
-  if (list === '') return false;
-  return list.split(',').some((s) => s.trim() === token);
 }

@@ -1,13 +1,14 @@
 /**
  * An incremental, strict HTTP/1.1 request parser: the first part of the data plane's own HTTP server, which
- * is to replace node:http there (docs/benchmarks.md, run 18: Node's HTTP server is most of the heap and CPU
- * Fulcrum spends per open stream above a plain byte relay).
+ * replaces node:http there (docs/benchmarks.md, run 18: Node's HTTP server was most of the heap and CPU
+ * Fulcrum spent per open stream above a plain byte relay).
  *
  * It accepts what RFC 9112 says a request is and refuses the rest with the status a client should see:
- * - 400 for a malformed request line or header, a method outside HTTP's own (CONNECT included), a bare CR or LF, obsolete line folding, whitespace before a
- *   colon, control characters in a value, a bad or repeated Content-Length, an ambiguous Transfer-Encoding, Content-Length together with
- *   Transfer-Encoding, Transfer-Encoding in HTTP/1.0, more than one Host, or an HTTP/1.1 request without one
- *   (the shapes request smuggling is built from);
+ * - 400 for a malformed request line or header, a method outside HTTP's own (CONNECT included), a bare CR
+ *   or LF, obsolete line folding, whitespace before a colon, control characters in a value, a bad or
+ *   repeated Content-Length, an ambiguous Transfer-Encoding, Content-Length together with
+ *   Transfer-Encoding, Transfer-Encoding in HTTP/1.0, more than one Host, or an HTTP/1.1 request without
+ *   one (the shapes request smuggling is built from);
  * - 414 for a request target over the limit, 431 for too many or too large header fields;
  * - 417 for an `Expect` other than `100-continue`, 501 for a transfer coding other than `chunked`, 505 for
  *   an HTTP version other than 1.0 and 1.1.
@@ -18,7 +19,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { ChunkedDecoder } from '../../core/chunked-decoder.js';
-import { HeadReader, type HeadReaderErrors } from '../../core/head-reader.js';
+import { HeadReader, type HeadReaderErrors, hasToken } from '../../core/head-reader.js';
 
 export interface RequestParserLimits {
   /** Largest request head (request line and header fields), bytes; 431 beyond. */
@@ -126,13 +127,11 @@ export class RequestParser {
   #stop = false;
   /** Made on the first chunked body: most connections never see one. */
   #chunked: ChunkedDecoder | undefined;
-  readonly #maxLineBytes: number;
 
   constructor(
     private readonly sink: RequestSink,
     private readonly limits: RequestParserLimits,
   ) {
-    this.#maxLineBytes = limits.maxLineBytes;
     this.#head = new HeadReader(limits.maxHeadBytes, HEAD_ERRORS);
   }
 
@@ -291,7 +290,7 @@ export class RequestParser {
 
     this.#state = chunked ? State.Chunked : contentLength > 0 ? State.Length : State.Done;
     if (chunked) {
-      this.#chunked ??= new ChunkedDecoder(this.#maxLineBytes, bad);
+      this.#chunked ??= new ChunkedDecoder(this.limits.maxLineBytes, bad);
       this.#chunked.reset();
     }
     this.#remaining = contentLength;
@@ -319,9 +318,4 @@ function addHeader(headers: IncomingHttpHeaders, key: string, value: string): vo
   } else if (!FIRST_WINS.has(key)) {
     headers[key] = `${prior}${key === 'cookie' ? '; ' : ', '}${value}`;
   }
-}
-
-function hasToken(list: string, token: string): boolean {
-  if (list === '') return false;
-  return list.split(',').some((s) => s.trim() === token);
 }
